@@ -1,0 +1,444 @@
+// append.cpp: writing events: the stamping trigger behind INSERT, COPY and
+// append(), the immutability trigger, correct(), retract() and erase().
+#include "eventtable.hpp"
+#include "txtime.hpp"
+
+namespace chronicle::pg {
+
+// Set by append()/correct()/retract() around their INSERT; read by the
+// stamping trigger, which consumes them.
+static bool internal_write = false;   // supersedes and '$' types allowed
+static bool have_expected = false;
+static int32 expected_version = 0;
+
+// refuse_system_column raises 428C9 for a caller-supplied system column.
+[[noreturn]] static void refuse_system_column(Relation rel, int col) {
+  ereport(ERROR, (errcode(ERRCODE_GENERATED_ALWAYS),
+                  errmsg("cannot insert a value into column \"%s\" of event table \"%s\"",
+                         kColNames[col], RelationGetRelationName(rel)),
+                  errdetail("Column \"%s\" is assigned by chronicle.", kColNames[col]),
+                  errhint("Insert only stream, type, payload, valid_from, valid_to and meta.")));
+  pg_unreachable();
+}
+
+// require_value raises 23502 for a null stream, type or payload.
+static void require_value(Relation rel, bool isnull, int col) {
+  if (isnull)
+    ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                    errmsg("null value in column \"%s\" of event table \"%s\"", kColNames[col],
+                           RelationGetRelationName(rel))));
+}
+
+// stamp_row fills the system columns of a new event row and returns it.
+static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
+  const EventTableInfo* info = event_table_info(rel);
+  TupleDesc desc = RelationGetDescr(rel);
+  int natts = desc->natts;
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
+  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
+  bool* repl = static_cast<bool*>(palloc0(sizeof(bool) * natts));
+  heap_deform_tuple(tuple, desc, values, nulls);
+#define ATT(c) (info->att[c] - 1)
+
+  bool internal = internal_write;
+  internal_write = false;
+  bool check_expected = have_expected;
+  have_expected = false;
+
+  if (!nulls[ATT(C_POSITION)]) refuse_system_column(rel, C_POSITION);
+  if (!nulls[ATT(C_VERSION)]) refuse_system_column(rel, C_VERSION);
+  if (!nulls[ATT(C_RECORDED_AT)]) refuse_system_column(rel, C_RECORDED_AT);
+  if (!nulls[ATT(C_SUPERSEDES)] && !internal) refuse_system_column(rel, C_SUPERSEDES);
+  require_value(rel, nulls[ATT(C_STREAM)], C_STREAM);
+  require_value(rel, nulls[ATT(C_TYPE)], C_TYPE);
+  if (!internal) require_value(rel, nulls[ATT(C_PAYLOAD)], C_PAYLOAD);
+
+  text* type = DatumGetTextPP(values[ATT(C_TYPE)]);
+  if (!internal && VARSIZE_ANY_EXHDR(type) > 0 && VARDATA_ANY(type)[0] == '$')
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("event type \"%s\" is reserved", text_to_cstring(type)),
+                    errdetail("Types beginning with \"$\" are chronicle's own markers.")));
+
+  TimestampTz stamp = provisional_stamp();
+  if (nulls[ATT(C_VALID_FROM)]) {
+    values[ATT(C_VALID_FROM)] = TimestampTzGetDatum(stamp);
+    nulls[ATT(C_VALID_FROM)] = false;
+    repl[ATT(C_VALID_FROM)] = true;
+  }
+  if (nulls[ATT(C_VALID_TO)]) {
+    values[ATT(C_VALID_TO)] = TimestampTzGetDatum(DT_NOEND);
+    nulls[ATT(C_VALID_TO)] = false;
+    repl[ATT(C_VALID_TO)] = true;
+  }
+  TimestampTz vf = DatumGetTimestampTz(values[ATT(C_VALID_FROM)]);
+  TimestampTz vt = DatumGetTimestampTz(values[ATT(C_VALID_TO)]);
+  if (vf >= vt)
+    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                    errmsg("valid_from must be earlier than valid_to"),
+                    errdetail("valid_from is %s and valid_to is %s.", timestamptz_to_str(vf),
+                              timestamptz_to_str(vt))));
+
+  text* stream = DatumGetTextPP(values[ATT(C_STREAM)]);
+  const char* sdata = VARDATA_ANY(stream);
+  int slen = VARSIZE_ANY_EXHDR(stream);
+  int32 current = cached_version(info->relid, sdata, slen);
+  if (current < 0) current = lookup_version(rel, info, PointerGetDatum(stream));
+  if (check_expected && current != expected_version)
+    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                    errmsg("version conflict on stream \"%s\": expected version %d, actual version %d",
+                           text_to_cstring(stream), expected_version, current),
+                    errhint("Read the stream again and retry.")));
+  if (current == PG_INT32_MAX)
+    ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                    errmsg("stream \"%s\" has reached its last version", text_to_cstring(stream))));
+  int32 version = current + 1;
+  int64 position = nextval_internal(info->seqid, false);
+  remember_version(info->relid, sdata, slen, version);
+  note_write(info, position);
+
+  values[ATT(C_POSITION)] = Int64GetDatum(position);
+  nulls[ATT(C_POSITION)] = false;
+  repl[ATT(C_POSITION)] = true;
+  values[ATT(C_VERSION)] = Int32GetDatum(version);
+  nulls[ATT(C_VERSION)] = false;
+  repl[ATT(C_VERSION)] = true;
+  values[ATT(C_RECORDED_AT)] = TimestampTzGetDatum(stamp);
+  nulls[ATT(C_RECORDED_AT)] = false;
+  repl[ATT(C_RECORDED_AT)] = true;
+#undef ATT
+  return heap_modify_tuple(tuple, desc, values, nulls, repl);
+}
+
+// SpiInsert is a prepared INSERT … RETURNING position, version into one table.
+struct InsertPlanEntry {
+  Oid relid;
+  SPIPlanPtr plan;
+};
+static HTAB* insert_plans = nullptr;
+
+// insert_plan returns the cached INSERT plan of relid (SPI must be connected).
+static SPIPlanPtr insert_plan(Oid relid) {
+  if (insert_plans == nullptr) {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(InsertPlanEntry);
+    ctl.hcxt = TopMemoryContext;
+    insert_plans = hash_create("chronicle insert plans", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* e = static_cast<InsertPlanEntry*>(hash_search(insert_plans, &relid, HASH_FIND, &found));
+  if (found && e->plan != nullptr) return e->plan;
+  char* sql = psprintf(
+      "INSERT INTO %s (stream, type, payload, valid_from, valid_to, meta, supersedes) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position, version",
+      quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+  Oid types[7] = {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, INT8OID};
+  SPIPlanPtr plan = SPI_prepare(sql, 7, types);
+  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+  SPI_keepplan(plan);
+  e = static_cast<InsertPlanEntry*>(hash_search(insert_plans, &relid, HASH_ENTER, &found));
+  e->plan = plan;
+  return plan;
+}
+
+// forget_insert_plan drops a cached plan (the table may have been renamed or
+// dropped and re-created).
+static void forget_insert_plan(Datum, Oid relid) {
+  if (insert_plans == nullptr) return;
+  if (relid == InvalidOid) {
+    HASH_SEQ_STATUS it;
+    InsertPlanEntry* e;
+    hash_seq_init(&it, insert_plans);
+    while ((e = static_cast<InsertPlanEntry*>(hash_seq_search(&it))) != nullptr) {
+      if (e->plan) SPI_freeplan(e->plan);
+      hash_search(insert_plans, &e->relid, HASH_REMOVE, nullptr);
+    }
+    return;
+  }
+  bool found;
+  auto* e = static_cast<InsertPlanEntry*>(hash_search(insert_plans, &relid, HASH_FIND, &found));
+  if (found) {
+    if (e->plan) SPI_freeplan(e->plan);
+    hash_search(insert_plans, &relid, HASH_REMOVE, nullptr);
+  }
+}
+
+// NewEvent is one row for insert_event.
+struct NewEvent {
+  Datum stream, type, payload, valid_from, valid_to, meta, supersedes;
+  bool payload_null, valid_from_null, valid_to_null, meta_null, supersedes_null;
+};
+
+// insert_event inserts one event through the table's stamping trigger and
+// returns (position, version) as a composite for fcinfo.
+static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev, bool internal,
+                          bool with_expected, int32 expected) {
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  SPIPlanPtr plan = insert_plan(relid);
+  Datum args[7] = {ev.stream, ev.type, ev.payload, ev.valid_from, ev.valid_to, ev.meta, ev.supersedes};
+  char nulls[7] = {' ', ' ', ev.payload_null ? 'n' : ' ', ev.valid_from_null ? 'n' : ' ',
+                   ev.valid_to_null ? 'n' : ' ', ev.meta_null ? 'n' : ' ',
+                   ev.supersedes_null ? 'n' : ' '};
+  internal_write = internal;
+  have_expected = with_expected;
+  expected_version = expected;
+  MemoryContext caller = CurrentMemoryContext;
+  int rc = 0;
+  PG_TRY();
+  {
+    rc = SPI_execute_plan(plan, args, nulls, false, 1);
+  }
+  PG_CATCH();
+  {
+    internal_write = false;
+    have_expected = false;
+    MemoryContextSwitchTo(caller);
+    ErrorData* ed = CopyErrorData();
+    if (ed->sqlerrcode == ERRCODE_UNIQUE_VIOLATION) {
+      FlushErrorState();
+      bool on_supersedes = ed->constraint_name && strstr(ed->constraint_name, "supersedes");
+      ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                      on_supersedes ? errmsg("event at position %lld was superseded concurrently",
+                                             (long long)DatumGetInt64(ev.supersedes))
+                                    : errmsg("concurrent append to stream \"%s\"",
+                                             TextDatumGetCString(ev.stream)),
+                      errdetail("%s", ed->message), errhint("Retry the transaction.")));
+    }
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
+  internal_write = false;
+  have_expected = false;
+  if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+    elog(ERROR, "chronicle: INSERT into event table returned %s", SPI_result_code_string(rc));
+  bool isnull;
+  int64 position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  int32 version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+  SPI_finish();
+
+  TupleDesc td;
+  if (get_call_result_type(fcinfo, nullptr, &td) != TYPEFUNC_COMPOSITE)
+    elog(ERROR, "chronicle: return type must be a row type");
+  td = BlessTupleDesc(td);
+  Datum out[2] = {Int64GetDatum(position), Int32GetDatum(version)};
+  bool outnulls[2] = {false, false};
+  return HeapTupleGetDatum(heap_form_tuple(td, out, outnulls));
+}
+
+// require_arg raises 22004 when a required argument is null.
+static void require_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (PG_ARGISNULL(n))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("argument \"%s\" must not be null", name)));
+}
+
+// Target is the event a correction or retraction replaces.
+struct Target {
+  Datum stream, type, valid_from, valid_to;
+};
+
+// find_target loads the event at position and checks it is not superseded.
+static Target find_target(Oid relid, int64 position) {
+  char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  Oid types[1] = {INT8OID};
+  Datum args[1] = {Int64GetDatum(position)};
+  int rc = SPI_execute_with_args(
+      psprintf("SELECT stream, type, valid_from, valid_to, "
+               "(SELECT s.position FROM %s AS s WHERE s.supersedes = e.position) "
+               "FROM %s AS e WHERE e.position = $1", rel, rel),
+      1, types, args, nullptr, false, 1);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: looking up position failed");
+  if (SPI_processed == 0)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                    errmsg("no event at position %lld in \"%s\"", (long long)position, get_rel_name(relid))));
+  HeapTuple tup = SPI_tuptable->vals[0];
+  TupleDesc td = SPI_tuptable->tupdesc;
+  bool isnull;
+  Datum by = SPI_getbinval(tup, td, 5, &isnull);
+  if (!isnull)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("event at position %lld is already superseded by position %lld",
+                           (long long)position, (long long)DatumGetInt64(by)),
+                    errhint("Correct or retract the event that superseded it.")));
+  Target t;
+  t.stream = SPI_datumTransfer(SPI_getbinval(tup, td, 1, &isnull), false, -1);
+  t.type = SPI_datumTransfer(SPI_getbinval(tup, td, 2, &isnull), false, -1);
+  t.valid_from = SPI_getbinval(tup, td, 3, &isnull);
+  t.valid_to = SPI_getbinval(tup, td, 4, &isnull);
+  char* type = TextDatumGetCString(t.type);
+  if (type[0] == '$')
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("event at position %lld is a \"%s\" marker and cannot be corrected",
+                           (long long)position, type)));
+  SPI_finish();
+  return t;
+}
+
+// check_event_table raises unless relid is an event table.
+static void check_event_table(Oid relid) { (void)event_table_info_oid(relid); }
+
+}  // namespace chronicle::pg
+
+using namespace chronicle::pg;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(chronicle_event_stamp);
+PG_FUNCTION_INFO_V1(chronicle_event_immutable);
+PG_FUNCTION_INFO_V1(chronicle_append);
+PG_FUNCTION_INFO_V1(chronicle_correct);
+PG_FUNCTION_INFO_V1(chronicle_retract);
+PG_FUNCTION_INFO_V1(chronicle_erase);
+}
+
+// chronicle_event_stamp is the BEFORE INSERT row trigger of event tables.
+extern "C" Datum chronicle_event_stamp(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.event_stamp() must be called as a trigger");
+  auto* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+      !TRIGGER_FIRED_BY_INSERT(td->tg_event))
+    elog(ERROR, "chronicle.event_stamp() must be a BEFORE INSERT row trigger");
+  return PointerGetDatum(stamp_row(td->tg_relation, td->tg_trigtuple));
+}
+
+// chronicle_event_immutable refuses UPDATE, DELETE and TRUNCATE.
+extern "C" Datum chronicle_event_immutable(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.event_immutable() must be called as a trigger");
+  auto* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (bypass_immutability) return PointerGetDatum(nullptr);
+  const char* op = TRIGGER_FIRED_BY_UPDATE(td->tg_event)   ? "UPDATE"
+                   : TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE"
+                                                          : "TRUNCATE";
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("cannot %s event table \"%s\": events are immutable", op,
+                         RelationGetRelationName(td->tg_relation)),
+                  errhint("Record a change with chronicle.correct() or chronicle.retract().")));
+  PG_RETURN_NULL();
+}
+
+// chronicle_append implements chronicle.append().
+extern "C" Datum chronicle_append(PG_FUNCTION_ARGS) {
+  require_arg(fcinfo, 0, "tbl");
+  Oid relid = PG_GETARG_OID(0);
+  check_event_table(relid);
+  require_arg(fcinfo, 1, "stream");
+  require_arg(fcinfo, 2, "type");
+  require_arg(fcinfo, 3, "payload");
+  NewEvent ev{};
+  ev.stream = PG_GETARG_DATUM(1);
+  ev.type = PG_GETARG_DATUM(2);
+  ev.payload = PG_GETARG_DATUM(3);
+  ev.valid_from_null = PG_ARGISNULL(4);
+  if (!ev.valid_from_null) ev.valid_from = PG_GETARG_DATUM(4);
+  ev.valid_to_null = PG_ARGISNULL(5);
+  if (!ev.valid_to_null) ev.valid_to = PG_GETARG_DATUM(5);
+  ev.meta_null = PG_ARGISNULL(6);
+  if (!ev.meta_null) ev.meta = PG_GETARG_DATUM(6);
+  ev.supersedes_null = true;
+  bool with_expected = !PG_ARGISNULL(7);
+  int32 expected = with_expected ? PG_GETARG_INT32(7) : 0;
+  if (with_expected && expected < 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("expected_version must not be negative")));
+  return insert_event(fcinfo, relid, ev, false, with_expected, expected);
+}
+
+// chronicle_correct implements chronicle.correct().
+extern "C" Datum chronicle_correct(PG_FUNCTION_ARGS) {
+  require_arg(fcinfo, 0, "tbl");
+  Oid relid = PG_GETARG_OID(0);
+  check_event_table(relid);
+  require_arg(fcinfo, 1, "position");
+  require_arg(fcinfo, 2, "payload");
+  int64 position = PG_GETARG_INT64(1);
+  Target t = find_target(relid, position);
+  NewEvent ev{};
+  ev.stream = t.stream;
+  ev.type = PG_ARGISNULL(6) ? t.type : PG_GETARG_DATUM(6);
+  if (!PG_ARGISNULL(6)) {
+    char* type = TextDatumGetCString(ev.type);
+    if (type[0] == '$')
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("event type \"%s\" is reserved", type)));
+  }
+  ev.payload = PG_GETARG_DATUM(2);
+  ev.valid_from = PG_ARGISNULL(3) ? t.valid_from : PG_GETARG_DATUM(3);
+  ev.valid_to = PG_ARGISNULL(4) ? t.valid_to : PG_GETARG_DATUM(4);
+  ev.meta_null = PG_ARGISNULL(5);
+  if (!ev.meta_null) ev.meta = PG_GETARG_DATUM(5);
+  ev.supersedes = Int64GetDatum(position);
+  return insert_event(fcinfo, relid, ev, true, false, 0);
+}
+
+// chronicle_retract implements chronicle.retract().
+extern "C" Datum chronicle_retract(PG_FUNCTION_ARGS) {
+  require_arg(fcinfo, 0, "tbl");
+  Oid relid = PG_GETARG_OID(0);
+  check_event_table(relid);
+  require_arg(fcinfo, 1, "position");
+  int64 position = PG_GETARG_INT64(1);
+  Target t = find_target(relid, position);
+  NewEvent ev{};
+  ev.stream = t.stream;
+  ev.type = CStringGetTextDatum(kRetractType);
+  ev.payload_null = true;
+  ev.valid_from = t.valid_from;
+  ev.valid_to = t.valid_to;
+  ev.meta_null = PG_ARGISNULL(2);
+  if (!ev.meta_null) ev.meta = PG_GETARG_DATUM(2);
+  ev.supersedes = Int64GetDatum(position);
+  return insert_event(fcinfo, relid, ev, true, false, 0);
+}
+
+// chronicle_erase implements chronicle.erase(): payloads become null, a
+// "$erase" marker records the erasure.
+extern "C" Datum chronicle_erase(PG_FUNCTION_ARGS) {
+  require_arg(fcinfo, 0, "tbl");
+  require_arg(fcinfo, 1, "stream");
+  Oid relid = PG_GETARG_OID(0);
+  const EventTableInfo* info = event_table_info_oid(relid);
+  Oid admin = get_role_oid("chronicle_admin", true);
+  if (!OidIsValid(admin) || !has_privs_of_role(GetUserId(), admin))
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("permission denied to erase events"),
+                    errdetail("Only roles granted chronicle_admin may erase.")));
+  Oid owner = info->owner;
+  char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  Oid types[1] = {TEXTOID};
+  Datum args[1] = {PG_GETARG_DATUM(1)};
+  bypass_immutability = true;
+  SavedUser s = become(owner);
+  int rc = SPI_execute_with_args(
+      psprintf("UPDATE %s SET payload = NULL WHERE stream = $1 AND payload IS NOT NULL", rel), 1,
+      types, args, nullptr, false, 0);
+  restore_user(s);
+  bypass_immutability = false;
+  if (rc != SPI_OK_UPDATE) elog(ERROR, "chronicle: erasure failed");
+  int64 erased = (int64)SPI_processed;
+  SPI_finish();
+
+  StringInfoData meta;
+  initStringInfo(&meta);
+  appendStringInfo(&meta, "{\"erased_events\": %lld, \"erased_by\": ", (long long)erased);
+  escape_json(&meta, GetUserNameFromId(GetUserId(), false));
+  appendStringInfoChar(&meta, '}');
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  Oid itypes[3] = {TEXTOID, TEXTOID, JSONBOID};
+  Datum iargs[3] = {PG_GETARG_DATUM(1), CStringGetTextDatum(kEraseType),
+                    DirectFunctionCall1(jsonb_in, CStringGetDatum(meta.data))};
+  internal_write = true;
+  s = become(owner);
+  rc = SPI_execute_with_args(
+      psprintf("INSERT INTO %s (stream, type, payload, meta) VALUES ($1, $2, NULL, $3)", rel), 3,
+      itypes, iargs, nullptr, false, 0);
+  restore_user(s);
+  internal_write = false;
+  if (rc != SPI_OK_INSERT) elog(ERROR, "chronicle: recording the erasure failed");
+  SPI_finish();
+  PG_RETURN_INT64(erased);
+}
+
+// init_append registers the plan cache invalidation; called from _PG_init.
+void chronicle_init_append() { CacheRegisterRelcacheCallback(forget_insert_plan, (Datum)0); }

@@ -1,0 +1,21 @@
+// chronicle.cpp: the module's entry point: magic block and _PG_init.
+#include "eventtable.hpp"
+#include "txtime.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+void chronicle_init_append();
+namespace chronicle::pg {
+void init_read();
+}
+
+// _PG_init registers chronicle's callbacks when the library is loaded.
+extern "C" void _PG_init(void) {
+  chronicle::pg::init_eventtable_cache();
+  chronicle::pg::init_txtime();
+  chronicle::pg::init_read();
+  chronicle_init_append();
+}

@@ -1,0 +1,157 @@
+// eventtable.cpp: recognising event tables and caching their layout.
+#include "eventtable.hpp"
+
+namespace chronicle::pg {
+
+const char* const kColNames[C_NCOLS] = {"position", "stream", "version", "type", "payload",
+                                        "meta", "valid_from", "valid_to", "recorded_at",
+                                        "supersedes"};
+static const Oid kColTypes[C_NCOLS] = {INT8OID, TEXTOID, INT4OID, TEXTOID, JSONBOID,
+                                       JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+                                       TIMESTAMPTZOID, INT8OID};
+
+static HTAB* info_cache = nullptr;
+
+// invalidate_info drops the cached description of relid (all on InvalidOid).
+static void invalidate_info(Datum, Oid relid) {
+  if (info_cache == nullptr) return;
+  if (relid == InvalidOid) {
+    hash_destroy(info_cache);
+    info_cache = nullptr;
+    return;
+  }
+  hash_search(info_cache, &relid, HASH_REMOVE, nullptr);
+}
+
+// init_eventtable_cache registers the relcache callback.
+void init_eventtable_cache() { CacheRegisterRelcacheCallback(invalidate_info, (Datum)0); }
+
+// is_chronicle_trigger tells whether rel has chronicle's stamping trigger.
+static bool has_stamp_trigger(Relation rel) {
+  TriggerDesc* td = rel->trigdesc;
+  if (td == nullptr) return false;
+  Oid nsp = get_namespace_oid("chronicle", true);
+  for (int i = 0; i < td->numtriggers; i++) {
+    const Trigger* t = &td->triggers[i];
+    if (strcmp(t->tgname, "zz_chronicle_stamp") == 0 && get_func_namespace(t->tgfoid) == nsp)
+      return true;
+  }
+  return false;
+}
+
+// not_event_table raises the error for a relation that is not an event table.
+[[noreturn]] static void not_event_table(Relation rel) {
+  ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                  errmsg("\"%s\" is not a chronicle event table", RelationGetRelationName(rel)),
+                  errhint("Create one with chronicle.create_event_table().")));
+  pg_unreachable();
+}
+
+// describe builds the description of rel (an event table) into info.
+static void describe(Relation rel, EventTableInfo* info) {
+  TupleDesc desc = RelationGetDescr(rel);
+  info->relid = RelationGetRelid(rel);
+  info->owner = rel->rd_rel->relowner;
+  for (int c = 0; c < C_NCOLS; c++) {
+    info->att[c] = InvalidAttrNumber;
+    for (int i = 0; i < desc->natts; i++) {
+      Form_pg_attribute a = TupleDescAttr(desc, i);
+      if (!a->attisdropped && strcmp(NameStr(a->attname), kColNames[c]) == 0) {
+        if (a->atttypid != kColTypes[c])
+          ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                          errmsg("column \"%s\" of event table \"%s\" has type %s, expected %s",
+                                 kColNames[c], RelationGetRelationName(rel),
+                                 format_type_be(a->atttypid), format_type_be(kColTypes[c]))));
+        info->att[c] = a->attnum;
+      }
+    }
+    if (info->att[c] == InvalidAttrNumber)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                      errmsg("event table \"%s\" has no column \"%s\"",
+                             RelationGetRelationName(rel), kColNames[c])));
+  }
+  info->seqid = InvalidOid;
+  List* seqs = getOwnedSequences(info->relid);
+  if (seqs != NIL) info->seqid = linitial_oid(seqs);
+  if (!OidIsValid(info->seqid))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("event table \"%s\" has lost its position sequence",
+                           RelationGetRelationName(rel))));
+  info->stream_version_idx = InvalidOid;
+  List* indexes = RelationGetIndexList(rel);
+  ListCell* lc;
+  foreach (lc, indexes) {
+    Relation idx = index_open(lfirst_oid(lc), AccessShareLock);
+    Form_pg_index ix = idx->rd_index;
+    if (ix->indisunique && ix->indnkeyatts == 2 && ix->indkey.values[0] == info->att[C_STREAM] &&
+        ix->indkey.values[1] == info->att[C_VERSION])
+      info->stream_version_idx = RelationGetRelid(idx);
+    index_close(idx, AccessShareLock);
+  }
+  if (!OidIsValid(info->stream_version_idx))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("event table \"%s\" has lost its unique index on (stream, version)",
+                           RelationGetRelationName(rel))));
+}
+
+// event_table_info returns the cached description of rel.
+const EventTableInfo* event_table_info(Relation rel) {
+  Oid relid = RelationGetRelid(rel);
+  if (info_cache == nullptr) {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(EventTableInfo);
+    ctl.hcxt = CacheMemoryContext;
+    info_cache = hash_create("chronicle event tables", 64, &ctl,
+                             HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* info = static_cast<EventTableInfo*>(hash_search(info_cache, &relid, HASH_FIND, &found));
+  if (found) return info;
+  if (!has_stamp_trigger(rel)) not_event_table(rel);
+  EventTableInfo tmp;
+  describe(rel, &tmp);
+  info = static_cast<EventTableInfo*>(hash_search(info_cache, &relid, HASH_ENTER, &found));
+  *info = tmp;
+  return info;
+}
+
+// event_table_info_oid opens relid and returns its description.
+const EventTableInfo* event_table_info_oid(Oid relid) {
+  Relation rel = relation_open(relid, AccessShareLock);
+  if (rel->rd_rel->relkind != RELKIND_RELATION) not_event_table(rel);
+  const EventTableInfo* info = event_table_info(rel);
+  relation_close(rel, AccessShareLock);
+  return info;
+}
+
+// lookup_version finds the stream's highest version through the
+// (stream, version) index, backwards, with the latest snapshot.
+int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream) {
+  Relation idx = index_open(info->stream_version_idx, AccessShareLock);
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  ScanKeyData key;
+  ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, stream);
+  key.sk_collation = idx->rd_indcollation[0];
+#if PG_VERSION_NUM >= 180000
+  IndexScanDesc scan = index_beginscan(rel, idx, snap, nullptr, 1, 0);
+#else
+  IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+#endif
+  index_rescan(scan, &key, 1, nullptr, 0);
+  TupleTableSlot* slot = table_slot_create(rel, nullptr);
+  int32 version = 0;
+  if (index_getnext_slot(scan, BackwardScanDirection, slot)) {
+    bool isnull;
+    Datum d = slot_getattr(slot, info->att[C_VERSION], &isnull);
+    if (!isnull) version = DatumGetInt32(d);
+  }
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  UnregisterSnapshot(snap);
+  index_close(idx, AccessShareLock);
+  return version;
+}
+
+}  // namespace chronicle::pg

@@ -1,0 +1,42 @@
+// eventtable.hpp: recognising event tables and caching what the hot paths
+// need to know about them (column numbers, sequence, indexes).
+#pragma once
+#include "pg.hpp"
+
+namespace chronicle::pg {
+
+// The columns every event table has, in the order of EventTableInfo::att.
+enum Col {
+  C_POSITION, C_STREAM, C_VERSION, C_TYPE, C_PAYLOAD, C_META,
+  C_VALID_FROM, C_VALID_TO, C_RECORDED_AT, C_SUPERSEDES, C_NCOLS
+};
+extern const char* const kColNames[C_NCOLS];
+
+// Reserved event types (chronicle's own markers start with '$').
+constexpr const char* kRetractType = "$retract";
+constexpr const char* kEraseType = "$erase";
+
+// EventTableInfo is the cached description of one event table.
+struct EventTableInfo {
+  Oid relid;
+  Oid seqid;               // the position sequence (OWNED BY position)
+  Oid stream_version_idx;  // unique index on (stream, version)
+  Oid owner;
+  AttrNumber att[C_NCOLS];
+};
+
+// event_table_info returns the description of rel, or raises 42809 when
+// rel is not a chronicle event table.
+const EventTableInfo* event_table_info(Relation rel);
+
+// event_table_info_oid opens relid briefly and returns its description.
+const EventTableInfo* event_table_info_oid(Oid relid);
+
+// current_version returns the highest committed (or own earlier) version of
+// stream in the table, 0 when the stream has none, using the freshest snapshot.
+int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream);
+
+// init_eventtable_cache registers the relcache callback; called from _PG_init.
+void init_eventtable_cache();
+
+}  // namespace chronicle::pg
