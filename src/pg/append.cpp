@@ -75,8 +75,8 @@ static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
   if (vf >= vt)
     ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                     errmsg("valid_from must be earlier than valid_to"),
-                    errdetail("valid_from is %s and valid_to is %s.", timestamptz_to_str(vf),
-                              timestamptz_to_str(vt))));
+                    errdetail("valid_from is %s and valid_to is %s.", pstrdup(timestamptz_to_str(vf)),
+                              pstrdup(timestamptz_to_str(vt)))));
 
   text* stream = DatumGetTextPP(values[ATT(C_STREAM)]);
   const char* sdata = VARDATA_ANY(stream);
@@ -205,7 +205,12 @@ static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev
                                              TextDatumGetCString(ev.stream)),
                       errdetail("%s", ed->message), errhint("Retry the transaction.")));
     }
-    PG_RE_THROW();
+    // The caller called append(), not our internal INSERT: drop its context.
+    FlushErrorState();
+    ed->context = nullptr;
+    ed->internalquery = nullptr;
+    ed->cursorpos = ed->internalpos = 0;
+    ReThrowError(ed);
   }
   PG_END_TRY();
   internal_write = false;
@@ -307,9 +312,9 @@ extern "C" Datum chronicle_event_immutable(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.event_immutable() must be called as a trigger");
   auto* td = reinterpret_cast<TriggerData*>(fcinfo->context);
   if (bypass_immutability) return PointerGetDatum(nullptr);
-  const char* op = TRIGGER_FIRED_BY_UPDATE(td->tg_event)   ? "UPDATE"
-                   : TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE"
-                                                          : "TRUNCATE";
+  const char* op = TRIGGER_FIRED_BY_UPDATE(td->tg_event)   ? "update"
+                   : TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from"
+                                                          : "truncate";
   ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                   errmsg("cannot %s event table \"%s\": events are immutable", op,
                          RelationGetRelationName(td->tg_relation)),

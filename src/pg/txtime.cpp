@@ -278,6 +278,8 @@ static void stamp_at_commit() {
   TimestampTz last = clock_last(clock);
   TimestampTz provisional = xact_stamp;
 
+  // Pre-commit runs without an active snapshot; SPI needs one.
+  PushActiveSnapshot(GetTransactionSnapshot());
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   bool keep = !force_restamp && provisional > foreign_last(last);
   HASH_SEQ_STATUS it;
@@ -301,6 +303,7 @@ static void stamp_at_commit() {
       if (w->n > 0) restamp_table(w, stamp, provisional);
   }
   SPI_finish();
+  PopActiveSnapshot();
   clock_set(clock, stamp);
 }
 
