@@ -14,6 +14,7 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/dependency.h"
 #include "common/hashfn.h"
 #include "catalog/namespace.h"

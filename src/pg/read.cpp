@@ -1,6 +1,7 @@
 // read.cpp: the reading functions of SPEC §3: events(), state(), history()
 // and timeline(). Rows come through cached SPI plans; the chronological
 // reduce itself is src/core's (replay.hpp), called through the guard.
+#include <algorithm>
 #include <vector>
 
 #include "eventtable.hpp"
@@ -108,6 +109,7 @@ static Loaded load_rows(Oid relid, ReadKind kind, Datum stream, TimestampTz know
   int nargs = 0;
   if (kind != R_ALL) args[nargs++] = stream;
   if (kind != R_HISTORY) args[nargs++] = TimestampTzGetDatum(known_at);
+  // (own rows carry the provisional stamp; the core filters exactly)
   int rc = SPI_execute_plan(read_plan(relid, kind), args, nullptr, false, 0);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading events failed: %s", SPI_result_code_string(rc));
   Loaded l;
@@ -204,6 +206,12 @@ static ReadHorizon begin_read(FunctionCallInfo fcinfo, int known_at_arg) {
   return stabilize(known_null, known_null ? 0 : PG_GETARG_TIMESTAMPTZ(known_at_arg));
 }
 
+// prefilter is the recorded_at bound of the reading query: the horizon, or
+// the reader's own provisional stamp when its own events are included.
+static TimestampTz prefilter(const ReadHorizon& h) {
+  return h.include_own ? std::max(h.known_at, own_stamp()) : h.known_at;
+}
+
 // require_stream raises 22004 for a null stream argument.
 static void require_stream(FunctionCallInfo fcinfo, int n) {
   if (PG_ARGISNULL(n))
@@ -235,7 +243,7 @@ extern "C" Datum chronicle_events(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  Loaded l = load_rows(relid, all ? R_ALL : R_STREAM, all ? 0 : PG_GETARG_DATUM(1), h.known_at);
+  Loaded l = load_rows(relid, all ? R_ALL : R_STREAM, all ? 0 : PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, with_valid_at, valid_at, order);
   for (uint64 k = 0; k < count; k++) {
@@ -260,7 +268,7 @@ extern "C" Datum chronicle_state(PG_FUNCTION_ARGS) {
   Oid relid = PG_GETARG_OID(0);
   TimestampTz valid_at = PG_ARGISNULL(2) ? h.now : PG_GETARG_TIMESTAMPTZ(2);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), h.known_at);
+  Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, true, valid_at, order);
   char** texts = static_cast<char**>(palloc_extended(sizeof(char*) * (count + 1), MCXT_ALLOC_HUGE));
@@ -325,7 +333,7 @@ extern "C" Datum chronicle_timeline(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), h.known_at);
+  Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, false, 0, order);
   char** texts = static_cast<char**>(palloc_extended(sizeof(char*) * (count + 1), MCXT_ALLOC_HUGE));

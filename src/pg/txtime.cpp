@@ -109,24 +109,32 @@ static void clock_set(Oid clock, TimestampTz t) {
   restore_user(s);
 }
 
-// stabilize promises the reader's horizon: under the commit lock, no writer
-// is between stamping and visibility, and the clock is moved to the horizon
-// so every later commit is stamped after it.
+// stabilize fixes the reader's horizon T: known_at, or the clock for "now"
+// (NULL or a future known_at). Under the commit lock no writer is between
+// stamping and visibility, so every stamp <= L, the last stamp handed out or
+// promised, is committed and visible to the snapshot taken next. When T > L
+// the reader promises T by moving the clock to it (exclusive mode): every
+// later commit is then stamped after T. Historical reads (T <= L) only take
+// the lock in share mode and write nothing.
 ReadHorizon stabilize(bool known_at_null, TimestampTz known_at) {
   ReadHorizon h;
   h.now = GetCurrentTimestamp();
-  if (known_at_null || known_at >= h.now) {
-    h.known_at = h.now;
-    h.include_own = true;
-  } else {
-    h.known_at = known_at;
-    h.include_own = false;
-  }
+  h.include_own = known_at_null || known_at >= h.now;
+  h.known_at = h.include_own ? h.now : known_at;
   LOCKTAG tag;
   commit_lock_tag(&tag);
-  (void)LockAcquire(&tag, ExclusiveLock, false, false);
   Oid clock = clock_oid();
+  (void)LockAcquire(&tag, ShareLock, false, false);
   TimestampTz last = clock_last(clock);
+  LockRelease(&tag, ShareLock, false);
+  if (h.known_at <= last) return h;
+  if (RecoveryInProgress() || XactReadOnly) {
+    // A read-only reader cannot promise anything: it answers as of L.
+    h.known_at = last;
+    return h;
+  }
+  (void)LockAcquire(&tag, ExclusiveLock, false, false);
+  last = clock_last(clock);
   if (h.known_at > last) {
     clock_set(clock, h.known_at);
     note_own_move(last, h.known_at);
@@ -134,6 +142,9 @@ ReadHorizon stabilize(bool known_at_null, TimestampTz known_at) {
   LockRelease(&tag, ExclusiveLock, false);
   return h;
 }
+
+// own_stamp returns this transaction's provisional stamp, or DT_NOBEGIN.
+TimestampTz own_stamp() { return xact_stamp == 0 ? DT_NOBEGIN : xact_stamp; }
 
 // provisional_stamp returns (and on first use fixes) the transaction's
 // provisional recorded_at.

@@ -12,7 +12,7 @@ namespace chronicle::pg {
 // ReadHorizon is what a reading function may see: events recorded at or
 // before known_at, and its own transaction's events when include_own is set.
 struct ReadHorizon {
-  TimestampTz known_at;
+  TimestampTz known_at;  // committed events recorded at or before it are known
   TimestampTz now;
   bool include_own;
 };
@@ -20,6 +20,10 @@ struct ReadHorizon {
 // stabilize turns a caller's known_at (NULL = now) into a horizon that no
 // later commit can invalidate (SPEC §1.3); a future known_at means now.
 ReadHorizon stabilize(bool known_at_null, TimestampTz known_at);
+
+// own_stamp returns this transaction's provisional stamp, or DT_NOBEGIN
+// when it has written no event.
+TimestampTz own_stamp();
 
 // provisional_stamp returns this transaction's provisional recorded_at.
 TimestampTz provisional_stamp();
