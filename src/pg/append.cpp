@@ -184,10 +184,23 @@ static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev
   have_expected = with_expected;
   expected_version = expected;
   MemoryContext caller = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  // With expected_version, the INSERT runs in a subtransaction so that a
+  // race lost on the (stream, version) index can be reported with the
+  // version that won it.
+  if (with_expected) {
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(caller);
+  }
   int rc = 0;
   PG_TRY();
   {
     rc = SPI_execute_plan(plan, args, nulls, false, 1);
+    if (with_expected) {
+      ReleaseCurrentSubTransaction();
+      MemoryContextSwitchTo(caller);
+      CurrentResourceOwner = owner;
+    }
   }
   PG_CATCH();
   {
@@ -195,18 +208,34 @@ static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev
     have_expected = false;
     MemoryContextSwitchTo(caller);
     ErrorData* ed = CopyErrorData();
+    FlushErrorState();
+    if (with_expected) {
+      RollbackAndReleaseCurrentSubTransaction();
+      MemoryContextSwitchTo(caller);
+      CurrentResourceOwner = owner;
+    }
     if (ed->sqlerrcode == ERRCODE_UNIQUE_VIOLATION) {
-      FlushErrorState();
       bool on_supersedes = ed->constraint_name && strstr(ed->constraint_name, "supersedes");
+      if (on_supersedes)
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("event at position %lld was superseded concurrently",
+                               (long long)DatumGetInt64(ev.supersedes)),
+                        errdetail("%s", ed->message), errhint("Retry the transaction.")));
+      if (with_expected) {
+        Relation rel = table_open(relid, AccessShareLock);
+        int32 actual = lookup_version(rel, event_table_info(rel), ev.stream);
+        table_close(rel, AccessShareLock);
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("version conflict on stream \"%s\": expected version %d, actual version %d",
+                               TextDatumGetCString(ev.stream), expected, actual),
+                        errdetail("A concurrent transaction appended to the stream first."),
+                        errhint("Read the stream again and retry.")));
+      }
       ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                      on_supersedes ? errmsg("event at position %lld was superseded concurrently",
-                                             (long long)DatumGetInt64(ev.supersedes))
-                                    : errmsg("concurrent append to stream \"%s\"",
-                                             TextDatumGetCString(ev.stream)),
+                      errmsg("concurrent append to stream \"%s\"", TextDatumGetCString(ev.stream)),
                       errdetail("%s", ed->message), errhint("Retry the transaction.")));
     }
     // The caller called append(), not our internal INSERT: drop its context.
-    FlushErrorState();
     ed->context = nullptr;
     ed->internalquery = nullptr;
     ed->cursorpos = ed->internalpos = 0;
