@@ -37,7 +37,7 @@ $(shlib): $(CORE_LIB)
 
 $(CORE_LIB): $(wildcard src/core/*.cpp) $(wildcard src/core/*.hpp) CMakeLists.txt
 	cmake -S . -B $(CORE_BUILD) -DCHRONICLE_UNIT_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(CORE_BUILD) --target chronicle_core -j2
+	cmake --build $(CORE_BUILD) --target chronicle_core
 
 .PHONY: unittest
 unittest:

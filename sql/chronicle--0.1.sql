@@ -175,6 +175,6 @@ COMMENT ON FUNCTION chronicle.timeline(regclass, text, timestamptz) IS
 CREATE FUNCTION chronicle.erase(tbl regclass, stream text)
   RETURNS bigint LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_erase';
 COMMENT ON FUNCTION chronicle.erase(regclass, text) IS
-  'GDPR erasure: nulls the payload and meta of every event of a stream (chronicle_admin only)';
+  'GDPR erasure: nulls the payload of every event of a stream and records a $erase marker (chronicle_admin only)';
 REVOKE ALL ON FUNCTION chronicle.erase(regclass, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION chronicle.erase(regclass, text) TO chronicle_admin;

@@ -304,7 +304,7 @@ static Target find_target(Oid relid, int64 position) {
   char* type = TextDatumGetCString(t.type);
   if (type[0] == '$')
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("event at position %lld is a \"%s\" marker and cannot be corrected",
+                    errmsg("event at position %lld is a \"%s\" marker and cannot be corrected or retracted",
                            (long long)position, type)));
   SPI_finish();
   return t;

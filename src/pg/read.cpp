@@ -267,16 +267,19 @@ extern "C" Datum chronicle_state(PG_FUNCTION_ARGS) {
   ReadHorizon h = begin_read(fcinfo, 3);
   Oid relid = PG_GETARG_OID(0);
   TimestampTz valid_at = PG_ARGISNULL(2) ? h.now : PG_GETARG_TIMESTAMPTZ(2);
+  MemoryContext outer = CurrentMemoryContext;  // what must outlive SPI_finish
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, true, valid_at, order);
+  MemoryContext spi = MemoryContextSwitchTo(outer);
   char** texts = static_cast<char**>(palloc_extended(sizeof(char*) * (count + 1), MCXT_ALLOC_HUGE));
   uint64 ntexts = 0;
   for (uint64 k = 0; k < count; k++) {
     char* t = payload_text(l, order[k]);  // erased payloads are tombstones
     if (t != nullptr) texts[ntexts++] = t;
   }
+  MemoryContextSwitchTo(spi);
   SPI_finish();
   char* folded = nullptr;
   guarded([&] {
@@ -332,10 +335,12 @@ extern "C" Datum chronicle_timeline(PG_FUNCTION_ARGS) {
   Oid relid = PG_GETARG_OID(0);
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  MemoryContext outer = CurrentMemoryContext;  // what must outlive SPI_finish
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, false, 0, order);
+  MemoryContext spi = MemoryContextSwitchTo(outer);
   char** texts = static_cast<char**>(palloc_extended(sizeof(char*) * (count + 1), MCXT_ALLOC_HUGE));
   TimestampTz* from = static_cast<TimestampTz*>(palloc_extended(sizeof(TimestampTz) * (count + 1), MCXT_ALLOC_HUGE));
   TimestampTz* to = static_cast<TimestampTz*>(palloc_extended(sizeof(TimestampTz) * (count + 1), MCXT_ALLOC_HUGE));
@@ -348,6 +353,7 @@ extern "C" Datum chronicle_timeline(PG_FUNCTION_ARGS) {
     to[n] = l.rows[order[k]].valid_to;
     n++;
   }
+  MemoryContextSwitchTo(spi);
   SPI_finish();
   // Results are malloc'd inside the guard: periods and JSON texts.
   uint64 nout = 0;

@@ -289,6 +289,9 @@ static void stamp_at_commit() {
   TimestampTz last = clock_last(clock);
   TimestampTz provisional = xact_stamp;
 
+  // Make the last command's rows visible to the checks below (an
+  // autocommitted INSERT has not advanced the command counter yet).
+  CommandCounterIncrement();
   // Pre-commit runs without an active snapshot; SPI needs one.
   PushActiveSnapshot(GetTransactionSnapshot());
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
