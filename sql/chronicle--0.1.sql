@@ -40,7 +40,9 @@ CREATE FUNCTION chronicle._restamp_map(bigint) RETURNS bigint
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_restamp_map';
 
 -- create_event_table creates an event table named tbl (optionally
--- schema-qualified) and returns it.
+-- schema-qualified) and returns it. It runs with the caller's search_path
+-- (an unqualified name goes to the first schema on it), so every operator
+-- and function below is schema-qualified.
 CREATE FUNCTION chronicle.create_event_table(tbl text) RETURNS regclass
   LANGUAGE plpgsql VOLATILE STRICT
 AS $fn$
@@ -49,19 +51,21 @@ DECLARE
   nsp text;
   rel text;
   qualified text;
+  seq text;
+  n integer := 0;
 BEGIN
-  IF tbl = '' THEN
+  IF pg_catalog.length(tbl) OPERATOR(pg_catalog.=) 0 THEN
     RAISE EXCEPTION 'event table name must not be empty' USING ERRCODE = '22023';
   END IF;
   parts := pg_catalog.parse_ident(tbl);
-  IF pg_catalog.array_length(parts, 1) = 1 THEN
-    SELECT s INTO nsp FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) AS s LIMIT 1;
+  IF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 1 THEN
+    nsp := (pg_catalog.current_schemas(false))[1];
     IF nsp IS NULL THEN
       RAISE EXCEPTION 'no schema has been selected to create the event table in'
         USING ERRCODE = '3F000', HINT = 'Qualify the name with a schema.';
     END IF;
     rel := parts[1];
-  ELSIF pg_catalog.array_length(parts, 1) = 2 THEN
+  ELSIF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 2 THEN
     nsp := parts[1];
     rel := parts[2];
   ELSE
@@ -70,9 +74,11 @@ BEGIN
   END IF;
   qualified := pg_catalog.format('%I.%I', nsp, rel);
 
+  -- Constraint and index names are PostgreSQL's choice: they stay unique
+  -- however long the table name is.
   EXECUTE pg_catalog.format($ddl$
-    CREATE TABLE %1$s (
-      position    bigint      NOT NULL,
+    CREATE TABLE %s (
+      position    bigint      NOT NULL PRIMARY KEY,
       stream      text        NOT NULL,
       version     integer     NOT NULL,
       type        text        NOT NULL,
@@ -82,15 +88,18 @@ BEGIN
       valid_to    timestamptz NOT NULL DEFAULT 'infinity',
       recorded_at timestamptz NOT NULL,
       supersedes  bigint,
-      CONSTRAINT %2$I PRIMARY KEY (position),
-      CONSTRAINT %3$I UNIQUE (stream, version),
-      CONSTRAINT %4$I CHECK (valid_from < valid_to)
-    )$ddl$, qualified, rel || '_pkey', rel || '_stream_version_key', rel || '_valid_check');
+      UNIQUE (stream, version),
+      CHECK (valid_from OPERATOR(pg_catalog.<) valid_to)
+    )$ddl$, qualified);
   EXECUTE pg_catalog.format(
-    'CREATE UNIQUE INDEX %I ON %s (supersedes) WHERE supersedes IS NOT NULL',
-    rel || '_supersedes_key', qualified);
+    'CREATE UNIQUE INDEX ON %s (supersedes) WHERE supersedes IS NOT NULL', qualified);
+  seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_position_seq');
+  WHILE pg_catalog.to_regclass(pg_catalog.format('%I.%I', nsp, seq)) IS NOT NULL LOOP
+    n := n OPERATOR(pg_catalog.+) 1;
+    seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_position_seq', n);
+  END LOOP;
   EXECUTE pg_catalog.format('CREATE SEQUENCE %I.%I AS bigint OWNED BY %s.position',
-    nsp, rel || '_position_seq', qualified);
+    nsp, seq, qualified);
   EXECUTE pg_catalog.format(
     'CREATE TRIGGER zz_chronicle_stamp BEFORE INSERT ON %s
        FOR EACH ROW EXECUTE FUNCTION chronicle.event_stamp()', qualified);
@@ -178,3 +187,25 @@ COMMENT ON FUNCTION chronicle.erase(regclass, text) IS
   'GDPR erasure: nulls the payload of every event of a stream and records a $erase marker (chronicle_admin only)';
 REVOKE ALL ON FUNCTION chronicle.erase(regclass, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION chronicle.erase(regclass, text) TO chronicle_admin;
+
+-- CDC: tracked tables (SPEC §5).
+CREATE FUNCTION chronicle.capture() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'chronicle_capture';
+COMMENT ON FUNCTION chronicle.capture() IS
+  'AFTER row and BEFORE TRUNCATE trigger of tracked tables: records each change as an event';
+CREATE FUNCTION chronicle.capture_guard() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'chronicle_capture_guard';
+COMMENT ON FUNCTION chronicle.capture_guard() IS
+  'BEFORE row trigger of tracked tables: records changes not valid now and keeps the row as it is';
+
+-- track turns an existing table into an event stream and returns its event table.
+CREATE FUNCTION chronicle.track(tbl regclass) RETURNS regclass
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_track';
+COMMENT ON FUNCTION chronicle.track(regclass) IS
+  'Captures every change of a table with a primary key into <table>_events; existing rows become snapshot events';
+
+-- untrack stops capture and keeps the history.
+CREATE FUNCTION chronicle.untrack(tbl regclass) RETURNS regclass
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_untrack';
+COMMENT ON FUNCTION chronicle.untrack(regclass) IS
+  'Stops capturing a tracked table; its event table and history stay';

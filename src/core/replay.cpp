@@ -134,7 +134,7 @@ std::vector<TimelinePeriod> timeline(const std::vector<Period>& valid, const std
       if (valid[i].contains(interval.from)) applying.push_back(payloads[i]);
     std::optional<Json> value = fold_merge_patch(applying);
     if (!value) continue;
-    if (!out.empty() && out.back().period.to == interval.from && false)
+    if (!out.empty() && out.back().period.to == interval.from && out.back().value == *value)
       out.back().period.to = interval.to;
     else
       out.push_back(TimelinePeriod{interval, std::move(*value)});

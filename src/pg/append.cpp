@@ -1,5 +1,6 @@
 // append.cpp: writing events: the stamping trigger behind INSERT, COPY and
 // append(), the immutability trigger, correct(), retract() and erase().
+#include "capture.hpp"
 #include "eventtable.hpp"
 #include "txtime.hpp"
 
@@ -215,7 +216,8 @@ static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev
       CurrentResourceOwner = owner;
     }
     if (ed->sqlerrcode == ERRCODE_UNIQUE_VIOLATION) {
-      bool on_supersedes = ed->constraint_name && strstr(ed->constraint_name, "supersedes");
+      const char* sv_index = get_rel_name(event_table_info_oid(relid)->stream_version_idx);
+      bool on_supersedes = ed->constraint_name && sv_index && strcmp(ed->constraint_name, sv_index) != 0;
       if (on_supersedes)
         ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                         errmsg("event at position %lld was superseded concurrently",
@@ -280,8 +282,8 @@ static Target find_target(Oid relid, int64 position) {
   Datum args[1] = {Int64GetDatum(position)};
   int rc = SPI_execute_with_args(
       psprintf("SELECT stream, type, valid_from, valid_to, "
-               "(SELECT s.position FROM %s AS s WHERE s.supersedes = e.position) "
-               "FROM %s AS e WHERE e.position = $1", rel, rel),
+               "(SELECT s.position FROM %s AS s WHERE s.supersedes OPERATOR(pg_catalog.=) e.position) "
+               "FROM %s AS e WHERE e.position OPERATOR(pg_catalog.=) $1", rel, rel),
       1, types, args, nullptr, false, 1);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: looking up position failed");
   if (SPI_processed == 0)
@@ -445,7 +447,7 @@ extern "C" Datum chronicle_erase(PG_FUNCTION_ARGS) {
   bypass_immutability = true;
   SavedUser s = become(owner);
   int rc = SPI_execute_with_args(
-      psprintf("UPDATE %s SET payload = NULL WHERE stream = $1 AND payload IS NOT NULL", rel), 1,
+      psprintf("UPDATE %s SET payload = NULL WHERE stream OPERATOR(pg_catalog.=) $1 AND payload IS NOT NULL", rel), 1,
       types, args, nullptr, false, 0);
   restore_user(s);
   bypass_immutability = false;
@@ -472,6 +474,15 @@ extern "C" Datum chronicle_erase(PG_FUNCTION_ARGS) {
   if (rc != SPI_OK_INSERT) elog(ERROR, "chronicle: recording the erasure failed");
   SPI_finish();
   PG_RETURN_INT64(erased);
+}
+
+// reset_session_flags clears the flags that chronicle sets around its own
+// writes; called when a (sub)transaction aborts.
+void chronicle::pg::reset_session_flags() {
+  internal_write = false;
+  have_expected = false;
+  capture_suppressed = false;
+  bypass_immutability = false;
 }
 
 // init_append registers the plan cache invalidation; called from _PG_init.

@@ -1,5 +1,7 @@
 // chronicle.cpp: the module's entry point: magic block and _PG_init.
+#include "capture.hpp"
 #include "eventtable.hpp"
+#include "guc.hpp"
 #include "txtime.hpp"
 
 extern "C" {
@@ -18,4 +20,6 @@ extern "C" void _PG_init(void) {
   chronicle::pg::init_txtime();
   chronicle::pg::init_read();
   chronicle_init_append();
+  chronicle::pg::init_capture();
+  chronicle::pg::define_gucs();
 }

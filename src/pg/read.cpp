@@ -15,11 +15,11 @@ namespace chronicle::pg {
 enum ReadKind { R_STREAM, R_ALL, R_HISTORY, R_NKINDS };
 static const char* const kReadSql[R_NKINDS] = {
     "SELECT xmin, position, stream, version, type, payload, meta, valid_from, valid_to, "
-    "recorded_at, supersedes FROM %s WHERE stream = $1 AND recorded_at <= $2",
+    "recorded_at, supersedes FROM %s WHERE stream OPERATOR(pg_catalog.=) $1 AND recorded_at OPERATOR(pg_catalog.<=) $2",
     "SELECT xmin, position, stream, version, type, payload, meta, valid_from, valid_to, "
-    "recorded_at, supersedes FROM %s WHERE recorded_at <= $1",
+    "recorded_at, supersedes FROM %s WHERE recorded_at OPERATOR(pg_catalog.<=) $1",
     "SELECT xmin, position, stream, version, type, payload, meta, valid_from, valid_to, "
-    "recorded_at, supersedes FROM %s WHERE stream = $1 ORDER BY position"};
+    "recorded_at, supersedes FROM %s WHERE stream OPERATOR(pg_catalog.=) $1 ORDER BY position"};
 // Column numbers (1-based) in the reading queries.
 enum { Q_XMIN = 1, Q_POSITION, Q_STREAM, Q_VERSION, Q_TYPE, Q_PAYLOAD, Q_META, Q_VALID_FROM,
        Q_VALID_TO, Q_RECORDED_AT, Q_SUPERSEDES };

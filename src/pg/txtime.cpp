@@ -2,6 +2,7 @@
 // readers' horizon (doc/design.md, "Transaction time").
 #include "txtime.hpp"
 
+#include "guard.hpp"
 #include "period.hpp"
 
 namespace chronicle::pg {
@@ -233,7 +234,7 @@ void remember_version(Oid relid, const char* stream, int len, int32 version) {
 static bool foreign_rows_from(const TableWrites* w) {
   char* relname = get_rel_name(w->relid);
   if (relname == nullptr) return false;  // dropped in this transaction
-  char* sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE position >= $1",
+  char* sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE position OPERATOR(pg_catalog.>=) $1",
                        quote_qualified_identifier(get_namespace_name(get_rel_namespace(w->relid)),
                                                   relname));
   Oid argtypes[1] = {INT8OID};
@@ -258,9 +259,11 @@ static void restamp_table(TableWrites* w, TimestampTz stamp, TimestampTz provisi
   for (int i = 0; i < w->n; i++) fresh[i] = nextval_internal(w->seqid, false);
   char* sql = psprintf(
       "UPDATE %s AS t SET position = chronicle._restamp_map(t.position), recorded_at = $1, "
-      "valid_from = CASE WHEN t.valid_from = $2 AND t.valid_to > $1 THEN $1 ELSE t.valid_from END, "
+      "valid_from = CASE WHEN t.valid_from OPERATOR(pg_catalog.=) $2 AND t.valid_to OPERATOR(pg_catalog.>) $1 "
+      "THEN $1 ELSE t.valid_from END, "
       "supersedes = chronicle._restamp_map(t.supersedes) "
-      "WHERE t.position BETWEEN $3 AND $4 AND chronicle._restamp_is_own(t.position)",
+      "WHERE t.position OPERATOR(pg_catalog.>=) $3 AND t.position OPERATOR(pg_catalog.<=) $4 "
+      "AND chronicle._restamp_is_own(t.position)",
       quote_qualified_identifier(get_namespace_name(get_rel_namespace(w->relid)), relname));
   Oid argtypes[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID};
   Datum args[4] = {TimestampTzGetDatum(stamp), TimestampTzGetDatum(provisional),
@@ -311,7 +314,8 @@ static void stamp_at_commit() {
   }
   TimestampTz stamp = provisional;
   if (!keep) {
-    stamp = core::next_stamp(GetCurrentTimestamp(), last);
+    TimestampTz clock_now = GetCurrentTimestamp();
+    guarded([&] { stamp = core::next_stamp(clock_now, last); });
     hash_seq_init(&it, xact_tables);
     while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr)
       if (w->n > 0) restamp_table(w, stamp, provisional);
@@ -329,7 +333,7 @@ static void reset_xact() {
   force_restamp = false;
   own_moves = nullptr;
   own_moves_n = own_moves_cap = 0;
-  bypass_immutability = false;
+  reset_session_flags();
   restamp_old = restamp_new = nullptr;
   restamp_n = 0;
 }
@@ -367,7 +371,7 @@ static void subxact_callback(SubXactEvent event, SubTransactionId, SubTransactio
       hash_destroy(xact_versions);
       xact_versions = nullptr;
     }
-    bypass_immutability = false;
+    reset_session_flags();
   }
 }
 

@@ -40,6 +40,10 @@ void remember_version(Oid relid, const char* stream, int len, int32 version);
 // (restamp at commit, erasure); the immutability trigger lets those through.
 extern bool bypass_immutability;
 
+// reset_session_flags clears chronicle's write flags (append.cpp); called
+// when a transaction or subtransaction aborts.
+void reset_session_flags();
+
 // init_txtime registers the transaction callbacks; called from _PG_init.
 void init_txtime();
 

@@ -1,0 +1,578 @@
+// capture.cpp: CDC (SPEC §5): track()/untrack() and the capture triggers
+// that turn every INSERT, UPDATE, DELETE and TRUNCATE of a tracked table into
+// an event of its event table. Row images and keys are built straight from
+// the tuple; events go in through one cached INSERT plan per event table.
+#include <string>
+#include <vector>
+
+#include "capture.hpp"
+#include "eventtable.hpp"
+#include "guard.hpp"
+#include "guc.hpp"
+#include "rows.hpp"
+#include "txtime.hpp"
+
+extern "C" {
+#include "catalog/pg_class.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/regproc.h"
+}
+
+namespace chronicle::pg {
+
+bool capture_suppressed = false;
+
+// TrackInfo is the cached description of a tracked relation (or partition).
+struct TrackInfo {
+  Oid relid;
+  Oid evrelid;   // its event table
+  Oid evowner;   // who writes the events
+  int nkeys;
+  AttrNumber keyatt[INDEX_MAX_KEYS];
+  FmgrInfo keyout[INDEX_MAX_KEYS];
+};
+static HTAB* track_cache = nullptr;
+
+// invalidate_track drops the cached description of relid (all on InvalidOid).
+static void invalidate_track(Datum, Oid relid) {
+  if (track_cache == nullptr) return;
+  if (relid == InvalidOid) {
+    hash_destroy(track_cache);
+    track_cache = nullptr;
+    return;
+  }
+  HASH_SEQ_STATUS it;
+  TrackInfo* t;
+  hash_seq_init(&it, track_cache);
+  while ((t = static_cast<TrackInfo*>(hash_seq_search(&it))) != nullptr)
+    if (t->relid == relid || t->evrelid == relid) hash_search(track_cache, &t->relid, HASH_REMOVE, nullptr);
+}
+
+// primary_key fills nkeys/keyatt with rel's primary key columns; false when
+// it has none.
+static bool primary_key(Relation rel, int* nkeys, AttrNumber* keyatt) {
+  Oid pk = RelationGetPrimaryKeyIndex(rel);
+  if (!OidIsValid(pk)) return false;
+  Relation idx = index_open(pk, AccessShareLock);
+  *nkeys = idx->rd_index->indnkeyatts;
+  for (int i = 0; i < *nkeys; i++) keyatt[i] = idx->rd_index->indkey.values[i];
+  index_close(idx, AccessShareLock);
+  return true;
+}
+
+// resolve_event_table finds the event table a capture trigger names.
+static Oid resolve_event_table(const char* name) {
+#if PG_VERSION_NUM >= 160000
+  List* names = stringToQualifiedNameList(name, nullptr);
+#else
+  List* names = stringToQualifiedNameList(name);
+#endif
+  RangeVar* rv = makeRangeVarFromNameList(names);
+  Oid relid = RangeVarGetRelid(rv, NoLock, true);
+  if (!OidIsValid(relid))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("event table %s of a tracked table does not exist", name),
+                    errhint("Run chronicle.untrack() and chronicle.track() again.")));
+  return relid;
+}
+
+// track_info returns the cached description of a tracked relation whose
+// capture trigger names the event table evname.
+static const TrackInfo* track_info(Relation rel, const char* evname) {
+  Oid relid = RelationGetRelid(rel);
+  if (track_cache == nullptr) {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(TrackInfo);
+    ctl.hcxt = CacheMemoryContext;
+    track_cache = hash_create("chronicle tracked tables", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* t = static_cast<TrackInfo*>(hash_search(track_cache, &relid, HASH_FIND, &found));
+  if (found) return t;
+  TrackInfo tmp;
+  memset(&tmp, 0, sizeof(tmp));
+  tmp.relid = relid;
+  tmp.evrelid = resolve_event_table(evname);
+  const EventTableInfo* ev = event_table_info_oid(tmp.evrelid);
+  tmp.evowner = ev->owner;
+  if (!primary_key(rel, &tmp.nkeys, tmp.keyatt))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("tracked table \"%s\" has no primary key", RelationGetRelationName(rel))));
+  TupleDesc desc = RelationGetDescr(rel);
+  for (int i = 0; i < tmp.nkeys; i++) {
+    Oid out;
+    bool varlena;
+    getTypeOutputInfo(TupleDescAttr(desc, tmp.keyatt[i] - 1)->atttypid, &out, &varlena);
+    fmgr_info_cxt(out, &tmp.keyout[i], CacheMemoryContext);
+  }
+  t = static_cast<TrackInfo*>(hash_search(track_cache, &relid, HASH_ENTER, &found));
+  *t = tmp;
+  return t;
+}
+
+// key_of returns the stream (encoded primary key) of a row.
+static Datum key_of(const TrackInfo* t, HeapTuple tuple, TupleDesc desc) {
+  char* parts[INDEX_MAX_KEYS];
+  for (int i = 0; i < t->nkeys; i++) {
+    bool isnull;
+    Datum d = heap_getattr(tuple, t->keyatt[i], desc, &isnull);
+    if (isnull)
+      ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION), errmsg("primary key column is null")));
+    parts[i] = OutputFunctionCall(const_cast<FmgrInfo*>(&t->keyout[i]), d);
+  }
+  if (t->nkeys == 1) return CStringGetTextDatum(parts[0]);
+  char* encoded = nullptr;
+  int n = t->nkeys;
+  guarded([&] {
+    std::vector<std::string> v(parts, parts + n);
+    std::string s = core::encode_key(v);
+    encoded = static_cast<char*>(malloc(s.size() + 1));
+    if (encoded == nullptr) throw std::bad_alloc();
+    memcpy(encoded, s.c_str(), s.size() + 1);
+  });
+  Datum result = CStringGetTextDatum(encoded);
+  free(encoded);
+  return result;
+}
+
+// image_of returns a row as jsonb, column names as keys.
+static Datum image_of(HeapTuple tuple, TupleDesc desc) {
+  Datum row = heap_copy_tuple_as_datum(tuple, desc);
+  Datum json = DirectFunctionCall1(row_to_json, row);
+  return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(DatumGetTextPP(json))));
+}
+
+// capture_meta_jsonb returns the meta of a captured change: who and from
+// where, plus chronicle.meta.
+static Datum capture_meta_jsonb() {
+  StringInfoData buf;
+  initStringInfo(&buf);
+  appendStringInfoString(&buf, "{\"user\": ");
+  escape_json(&buf, GetUserNameFromId(GetSessionUserId(), false));
+  const char* app = GetConfigOption("application_name", true, false);
+  appendStringInfoString(&buf, ", \"application\": ");
+  escape_json(&buf, app ? app : "");
+  appendStringInfoChar(&buf, '}');
+  Datum base = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+  const char* extra = capture_meta();
+  if (extra == nullptr) return base;
+  return DirectFunctionCall2(jsonb_concat, base, DirectFunctionCall1(jsonb_in, CStringGetDatum(extra)));
+}
+
+// Change is one event to record.
+struct Captured {
+  Datum stream;
+  const char* type;
+  Datum payload;
+  bool payload_null;
+  Datum assigned;  // text[]
+  bool assigned_null;
+};
+
+struct CapturePlan {
+  Oid evrelid;
+  SPIPlanPtr plan;
+};
+static HTAB* capture_plans = nullptr;
+
+// capture_plan returns the cached INSERT plan of an event table.
+static SPIPlanPtr capture_plan(Oid evrelid) {
+  if (capture_plans == nullptr) {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(CapturePlan);
+    ctl.hcxt = TopMemoryContext;
+    capture_plans = hash_create("chronicle capture plans", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* e = static_cast<CapturePlan*>(hash_search(capture_plans, &evrelid, HASH_FIND, &found));
+  if (found) return e->plan;
+  char* sql = psprintf(
+      "INSERT INTO %s (stream, type, payload, valid_from, valid_to, meta, assigned) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      quote_qualified_identifier(get_namespace_name(get_rel_namespace(evrelid)), get_rel_name(evrelid)));
+  Oid types[7] = {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, TEXTARRAYOID};
+  SPIPlanPtr plan = SPI_prepare(sql, 7, types);
+  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+  SPI_keepplan(plan);
+  e = static_cast<CapturePlan*>(hash_search(capture_plans, &evrelid, HASH_ENTER, &found));
+  e->plan = plan;
+  return plan;
+}
+
+// forget_capture_plans drops cached plans of a changed relation.
+static void forget_capture_plans(Datum, Oid relid) {
+  if (capture_plans == nullptr) return;
+  HASH_SEQ_STATUS it;
+  CapturePlan* e;
+  hash_seq_init(&it, capture_plans);
+  while ((e = static_cast<CapturePlan*>(hash_seq_search(&it))) != nullptr) {
+    if (relid == InvalidOid || e->evrelid == relid) {
+      SPI_freeplan(e->plan);
+      hash_search(capture_plans, &e->evrelid, HASH_REMOVE, nullptr);
+    }
+  }
+}
+
+// ValidRange is the valid time of this transaction's captured changes.
+struct ValidRange {
+  TimeSetting from, to;
+  // contains_present: the range contains the statement's start time.
+  bool contains_present() const {
+    TimestampTz now = GetCurrentStatementStartTimestamp();
+    return (!from.set || from.value <= now) && (!to.set || now < to.value);
+  }
+};
+
+// valid_range reads chronicle.valid_from/valid_to and checks them.
+static ValidRange valid_range() {
+  ValidRange r{capture_valid_from(), capture_valid_to()};
+  if (r.from.set && r.to.set && r.from.value >= r.to.value)
+    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                    errmsg("chronicle.valid_from must be earlier than chronicle.valid_to")));
+  return r;
+}
+
+// record inserts captured changes into the event table as its owner (SPI
+// connected by the caller).
+static void record(const TrackInfo* t, const Captured* changes, int n, const ValidRange& r,
+                   TimestampTz valid_from_override, bool override_from) {
+  SPIPlanPtr plan = capture_plan(t->evrelid);
+  Datum meta = capture_meta_jsonb();
+  SavedUser s = become(t->evowner);
+  for (int i = 0; i < n; i++) {
+    const Captured& c = changes[i];
+    Datum args[7] = {c.stream,
+                     CStringGetTextDatum(c.type),
+                     c.payload,
+                     TimestampTzGetDatum(override_from ? valid_from_override : r.from.value),
+                     TimestampTzGetDatum(r.to.value),
+                     meta,
+                     c.assigned};
+    char nulls[7] = {' ', ' ', c.payload_null ? 'n' : ' ', (override_from || r.from.set) ? ' ' : 'n',
+                     r.to.set ? ' ' : 'n', ' ', c.assigned_null ? 'n' : ' '};
+    int rc = SPI_execute_plan(plan, args, nulls, false, 0);
+    if (rc != SPI_OK_INSERT) elog(ERROR, "chronicle: recording a change failed: %s", SPI_result_code_string(rc));
+  }
+  restore_user(s);
+}
+
+// assigned_columns returns the columns an UPDATE assigned: its SET list
+// (tg_updatedcols) and any column whose value changed (a BEFORE trigger);
+// *changed tells whether any value differs.
+static Datum assigned_columns(TriggerData* td, HeapTuple oldt, HeapTuple newt, bool* changed) {
+  TupleDesc desc = RelationGetDescr(td->tg_relation);
+  Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * (desc->natts + 1)));
+  int n = 0;
+  *changed = false;
+  for (int i = 0; i < desc->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (a->attisdropped) continue;
+    bool n1, n2;
+    Datum d1 = heap_getattr(oldt, a->attnum, desc, &n1);
+    Datum d2 = heap_getattr(newt, a->attnum, desc, &n2);
+    bool differs = n1 != n2 || (!n1 && !datumIsEqual(d1, d2, a->attbyval, a->attlen));
+    bool in_set = td->tg_updatedcols != nullptr &&
+                  bms_is_member(a->attnum - FirstLowInvalidHeapAttributeNumber, td->tg_updatedcols);
+    if (differs) *changed = true;
+    if (differs || in_set) names[n++] = CStringGetTextDatum(NameStr(a->attname));
+  }
+  return PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+// trigger_event_table returns the event table named by the trigger.
+static const char* trigger_event_table(TriggerData* td) {
+  if (td->tg_trigger->tgnargs != 1)
+    elog(ERROR, "chronicle capture trigger must name its event table");
+  return td->tg_trigger->tgargs[0];
+}
+
+// capture_row records the change a row trigger sees; valid_range r.
+static void capture_row(TriggerData* td, const ValidRange& r) {
+  Relation rel = td->tg_relation;
+  TupleDesc desc = RelationGetDescr(rel);
+  const TrackInfo* t = track_info(rel, trigger_event_table(td));
+  Captured changes[2];
+  int n = 0;
+  if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
+    HeapTuple newt = td->tg_trigtuple;
+    changes[n++] = Captured{key_of(t, newt, desc), "insert", image_of(newt, desc), false, 0, true};
+  } else if (TRIGGER_FIRED_BY_DELETE(td->tg_event)) {
+    HeapTuple oldt = td->tg_trigtuple;
+    changes[n++] = Captured{key_of(t, oldt, desc), "delete", image_of(oldt, desc), false, 0, true};
+  } else {
+    HeapTuple oldt = td->tg_trigtuple, newt = td->tg_newtuple;
+    Datum oldkey = key_of(t, oldt, desc), newkey = key_of(t, newt, desc);
+    if (strcmp(TextDatumGetCString(oldkey), TextDatumGetCString(newkey)) != 0) {
+      changes[n++] = Captured{oldkey, "delete", image_of(oldt, desc), false, 0, true};
+      changes[n++] = Captured{newkey, "insert", image_of(newt, desc), false, 0, true};
+    } else {
+      bool changed;
+      Datum assigned = assigned_columns(td, oldt, newt, &changed);
+      // An update that changes nothing is recorded only when it asserts a
+      // valid range of its own.
+      if (!changed && !r.from.set && !r.to.set) return;
+      changes[n++] = Captured{newkey, "update", image_of(newt, desc), false, assigned, false};
+    }
+  }
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  record(t, changes, n, r, 0, false);
+  SPI_finish();
+}
+
+// record_table_event records a table-level event (truncate, schema) under
+// the empty stream.
+void record_table_event(Relation rel, const char* evname, const char* type, Datum payload,
+                        bool all_time) {
+  const TrackInfo* t = track_info(rel, evname);
+  ValidRange r = all_time ? ValidRange{{false, 0}, {false, 0}} : valid_range();
+  Captured c{CStringGetTextDatum(""), type, payload, false, 0, true};
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  record(t, &c, 1, r, DT_NOBEGIN, all_time);
+  SPI_finish();
+}
+
+// schema_payload describes rel's columns: attnum, name and type of each.
+Datum schema_payload(Relation rel) {
+  TupleDesc desc = RelationGetDescr(rel);
+  StringInfoData buf;
+  initStringInfo(&buf);
+  appendStringInfoString(&buf, "{\"columns\": [");
+  bool first = true;
+  for (int i = 0; i < desc->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (a->attisdropped) continue;
+    appendStringInfo(&buf, "%s{\"attnum\": %d, \"name\": ", first ? "" : ", ", a->attnum);
+    escape_json(&buf, NameStr(a->attname));
+    appendStringInfoString(&buf, ", \"type\": ");
+    escape_json(&buf, format_type_with_typemod(a->atttypid, a->atttypmod));
+    appendStringInfoChar(&buf, '}');
+    first = false;
+  }
+  appendStringInfoString(&buf, "]}");
+  return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+// init_capture registers the cache invalidations; called from _PG_init.
+void init_capture() {
+  CacheRegisterRelcacheCallback(invalidate_track, (Datum)0);
+  CacheRegisterRelcacheCallback(forget_capture_plans, (Datum)0);
+}
+
+// is_tracked tells whether rel has chronicle's capture trigger and returns
+// the event table it names.
+const char* tracked_event_table(Relation rel) {
+  TriggerDesc* td = rel->trigdesc;
+  if (td == nullptr) return nullptr;
+  Oid nsp = get_namespace_oid("chronicle", true);
+  for (int i = 0; i < td->numtriggers; i++) {
+    const Trigger* t = &td->triggers[i];
+    if (strcmp(t->tgname, "zz_chronicle_capture") == 0 && t->tgnargs == 1 &&
+        get_func_namespace(t->tgfoid) == nsp)
+      return t->tgargs[0];
+  }
+  return nullptr;
+}
+
+// snapshot_rows records every existing row of rel as a snapshot event,
+// with a NOTICE every 100,000 rows.
+static int64 snapshot_rows(Relation rel, const char* evname) {
+  const TrackInfo* t = track_info(rel, evname);
+  TupleDesc desc = RelationGetDescr(rel);
+  char* sql = psprintf("SELECT * FROM %s", quote_qualified_identifier(
+                                               get_namespace_name(RelationGetNamespace(rel)),
+                                               RelationGetRelationName(rel)));
+  SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
+  Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+  ValidRange all{{false, 0}, {false, 0}};
+  int64 total = 0;
+  MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "chronicle snapshot", ALLOCSET_DEFAULT_SIZES);
+  for (;;) {
+    SPI_cursor_fetch(portal, true, 1000);
+    uint64 got = SPI_processed;
+    if (got == 0) break;
+    SPITupleTable* tt = SPI_tuptable;
+    MemoryContext old = MemoryContextSwitchTo(batch);
+    for (uint64 i = 0; i < got; i++) {
+      // The cursor's tuples have the query's descriptor, which is rel's.
+      Captured c{key_of(t, tt->vals[i], desc), "snapshot", image_of(tt->vals[i], desc), false, 0, true};
+      record(t, &c, 1, all, DT_NOBEGIN, true);
+      total++;
+      if (total % 100000 == 0)
+        ereport(NOTICE, (errmsg("chronicle.track: %lld rows of \"%s\" recorded", (long long)total,
+                                RelationGetRelationName(rel))));
+      CHECK_FOR_INTERRUPTS();
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(batch);
+    SPI_freetuptable(tt);
+  }
+  SPI_cursor_close(portal);
+  MemoryContextDelete(batch);
+  return total;
+}
+
+}  // namespace chronicle::pg
+
+using namespace chronicle::pg;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(chronicle_capture);
+PG_FUNCTION_INFO_V1(chronicle_capture_guard);
+PG_FUNCTION_INFO_V1(chronicle_track);
+PG_FUNCTION_INFO_V1(chronicle_untrack);
+}
+
+// chronicle_capture is the AFTER ROW (insert, update, delete) and BEFORE
+// TRUNCATE trigger of tracked tables.
+extern "C" Datum chronicle_capture(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.capture() must be called as a trigger");
+  auto* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (capture_suppressed) return PointerGetDatum(nullptr);
+  if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
+    ValidRange r = valid_range();
+    if (!r.contains_present())
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("cannot truncate tracked table \"%s\" with a valid range that does not contain the present",
+                             RelationGetRelationName(td->tg_relation)),
+                      errhint("RESET chronicle.valid_from and chronicle.valid_to, or delete the rows instead.")));
+    record_table_event(td->tg_relation, trigger_event_table(td), "truncate", DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")), false);
+    return PointerGetDatum(nullptr);
+  }
+  if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+    elog(ERROR, "chronicle.capture() must be an AFTER row trigger or a TRUNCATE trigger");
+  ValidRange r = valid_range();
+  capture_row(td, r);
+  return PointerGetDatum(nullptr);
+}
+
+// chronicle_capture_guard is the BEFORE ROW trigger of tracked tables: a
+// change whose valid range does not contain the present is recorded here and
+// the physical change is skipped, so the table keeps the state valid now.
+extern "C" Datum chronicle_capture_guard(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.capture_guard() must be called as a trigger");
+  auto* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+  HeapTuple proceed = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+  if (capture_suppressed) return PointerGetDatum(proceed);
+  ValidRange r = valid_range();
+  if (r.contains_present()) return PointerGetDatum(proceed);  // the AFTER trigger records it
+  capture_row(td, r);
+  return PointerGetDatum(nullptr);
+}
+
+// chronicle_track implements chronicle.track(tbl): checks, the event table,
+// the triggers and the snapshot of existing rows.
+extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
+  Oid relid = PG_GETARG_OID(0);
+  Relation rel = relation_open(relid, ShareRowExclusiveLock);
+  const char* relname = RelationGetRelationName(rel);
+  char kind = rel->rd_rel->relkind;
+  if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("cannot track \"%s\": it is not a table", relname),
+                    errdetail("Only ordinary and partitioned tables can be tracked; views, materialized views and foreign tables cannot."),
+                    errhint("Track the table the view or foreign table reads from.")));
+  if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot track temporary table \"%s\"", relname),
+                    errhint("History must outlive the session: track a permanent table.")));
+  if (rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot track unlogged table \"%s\"", relname),
+                    errhint("A crash would empty the table but not its history: ALTER TABLE %s SET LOGGED first.",
+                            quote_identifier(relname))));
+  if (!pg_class_ownercheck(relid, GetUserId()))
+    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relname);
+  int nkeys;
+  AttrNumber keyatt[INDEX_MAX_KEYS];
+  if (!primary_key(rel, &nkeys, keyatt))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("cannot track \"%s\": it has no primary key", relname),
+                    errdetail("Each row's history is the stream of its primary key."),
+                    errhint("Add one with ALTER TABLE %s ADD PRIMARY KEY (…).", quote_identifier(relname))));
+  if (tracked_event_table(rel) != nullptr)
+    ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("table \"%s\" is already tracked", relname)));
+
+  char* nsp = get_namespace_name(RelationGetNamespace(rel));
+  char* evrel = psprintf("%s_events", relname);
+  char* evname = quote_qualified_identifier(nsp, evrel);
+  char* qualified = quote_qualified_identifier(nsp, relname);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  Oid existing = get_relname_relid(evrel, RelationGetNamespace(rel));
+  bool reused = false;
+  if (OidIsValid(existing)) {
+    // A table tracked before (then untracked or dropped) continues its history.
+    Relation ev = relation_open(existing, AccessShareLock);
+    bool ok = ev->rd_rel->relkind == RELKIND_RELATION && get_attnum(existing, "assigned") != InvalidAttrNumber;
+    if (ok) (void)event_table_info(ev);
+    relation_close(ev, AccessShareLock);
+    if (!ok)
+      ereport(ERROR, (errcode(ERRCODE_DUPLICATE_TABLE),
+                      errmsg("cannot track \"%s\": relation %s already exists and is not its event table", relname, evname),
+                      errhint("Rename or drop %s.", evname)));
+    reused = true;
+  } else {
+    Oid argtypes[1] = {TEXTOID};
+    Datum args[1] = {CStringGetTextDatum(evname)};
+    if (SPI_execute_with_args("SELECT chronicle.create_event_table($1)", 1, argtypes, args, nullptr, false, 0) != SPI_OK_SELECT)
+      elog(ERROR, "chronicle: creating the event table failed");
+    if (SPI_execute(psprintf("ALTER TABLE %s ADD COLUMN assigned text[]", evname), false, 0) != SPI_OK_UTILITY)
+      elog(ERROR, "chronicle: creating the event table failed");
+    if (SPI_execute(psprintf("COMMENT ON TABLE %s IS %s", evname,
+                             quote_literal_cstr(psprintf("chronicle history of %s", qualified))), false, 0) != SPI_OK_UTILITY)
+      elog(ERROR, "chronicle: commenting the event table failed");
+  }
+  const char* lit = quote_literal_cstr(evname);
+  const char* ddl[] = {
+      "CREATE TRIGGER zz_chronicle_capture_guard BEFORE INSERT OR UPDATE OR DELETE ON %s "
+      "FOR EACH ROW EXECUTE FUNCTION chronicle.capture_guard(%s)",
+      "CREATE TRIGGER zz_chronicle_capture AFTER INSERT OR UPDATE OR DELETE ON %s "
+      "FOR EACH ROW EXECUTE FUNCTION chronicle.capture(%s)",
+      "CREATE TRIGGER zz_chronicle_capture_truncate BEFORE TRUNCATE ON %s "
+      "FOR EACH STATEMENT EXECUTE FUNCTION chronicle.capture(%s)"};
+  for (const char* d : ddl)
+    if (SPI_execute(psprintf(d, qualified, lit), false, 0) != SPI_OK_UTILITY)
+      elog(ERROR, "chronicle: creating the capture triggers failed");
+  CommandCounterIncrement();
+  relation_close(rel, NoLock);
+  rel = relation_open(relid, NoLock);  // with its new triggers
+  record_table_event(rel, evname, "schema", schema_payload(rel), true);
+  int64 rows = snapshot_rows(rel, evname);
+  SPI_finish();
+  ereport(NOTICE, (errmsg("tracking %s: %lld existing rows recorded as snapshot events in %s%s", qualified,
+                          (long long)rows, evname, reused ? " (history continued)" : "")));
+  relation_close(rel, NoLock);
+  PG_RETURN_OID(get_relname_relid(evrel, get_namespace_oid(nsp, false)));
+}
+
+// chronicle_untrack implements chronicle.untrack(tbl): drops the capture
+// triggers and keeps the history.
+extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
+  Oid relid = PG_GETARG_OID(0);
+  Relation rel = relation_open(relid, ShareRowExclusiveLock);
+  const char* relname = RelationGetRelationName(rel);
+  if (!pg_class_ownercheck(relid, GetUserId()))
+    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relname);
+  const char* ev = tracked_event_table(rel);
+  if (ev == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table \"%s\" is not tracked", relname)));
+  Oid evrelid = resolve_event_table(ev);
+  char* qualified = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), relname);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  const char* names[] = {"zz_chronicle_capture_guard", "zz_chronicle_capture", "zz_chronicle_capture_truncate"};
+  for (const char* n : names)
+    if (SPI_execute(psprintf("DROP TRIGGER IF EXISTS %s ON %s", n, qualified), false, 0) != SPI_OK_UTILITY)
+      elog(ERROR, "chronicle: dropping the capture triggers failed");
+  SPI_finish();
+  relation_close(rel, NoLock);
+  PG_RETURN_OID(evrelid);
+}

@@ -1,0 +1,26 @@
+// capture.hpp: CDC of tracked tables (SPEC §5), shared with as-of, restore
+// and the schema-change event trigger.
+#pragma once
+#include "pg.hpp"
+
+namespace chronicle::pg {
+
+// capture_suppressed is set while chronicle itself changes a tracked table
+// without recording (apply_due); the capture triggers let those through.
+extern bool capture_suppressed;
+
+// tracked_event_table returns the event table named by rel's capture
+// trigger (schema-qualified, quoted), or nullptr when rel is not tracked.
+const char* tracked_event_table(Relation rel);
+
+// record_table_event records a table-level event ("truncate", "schema")
+// under the empty stream; all_time gives it the valid range of all time.
+void record_table_event(Relation rel, const char* evname, const char* type, Datum payload, bool all_time);
+
+// schema_payload describes rel's columns as jsonb.
+Datum schema_payload(Relation rel);
+
+// init_capture registers cache invalidations; called from _PG_init.
+void init_capture();
+
+}  // namespace chronicle::pg
