@@ -127,29 +127,43 @@ const EventTableInfo* event_table_info_oid(Oid relid) {
 }
 
 // lookup_version finds the stream's highest version through the
-// (stream, version) index, backwards, with the latest snapshot.
+// (stream, version) index, backwards. It reads with a dirty snapshot: when
+// that version was written by a transaction still in progress, it waits for
+// it to end (as the unique index would) and looks again, so concurrent
+// appends to one stream queue up instead of failing, and versions have no
+// gaps.
 int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream) {
   Relation idx = index_open(info->stream_version_idx, AccessShareLock);
-  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-  ScanKeyData key;
-  ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, stream);
-  key.sk_collation = idx->rd_indcollation[0];
-#if PG_VERSION_NUM >= 180000
-  IndexScanDesc scan = index_beginscan(rel, idx, snap, nullptr, 1, 0);
-#else
-  IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
-#endif
-  index_rescan(scan, &key, 1, nullptr, 0);
   TupleTableSlot* slot = table_slot_create(rel, nullptr);
   int32 version = 0;
-  if (index_getnext_slot(scan, BackwardScanDirection, slot)) {
-    bool isnull;
-    Datum d = slot_getattr(slot, info->att[C_VERSION], &isnull);
-    if (!isnull) version = DatumGetInt32(d);
+  for (;;) {
+    SnapshotData dirty;
+    InitDirtySnapshot(dirty);
+    ScanKeyData key;
+    ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, stream);
+    key.sk_collation = idx->rd_indcollation[0];
+#if PG_VERSION_NUM >= 180000
+    IndexScanDesc scan = index_beginscan(rel, idx, &dirty, nullptr, 1, 0);
+#else
+    IndexScanDesc scan = index_beginscan(rel, idx, &dirty, 1, 0);
+#endif
+    index_rescan(scan, &key, 1, nullptr, 0);
+    TransactionId wait_for = InvalidTransactionId;
+    version = 0;
+    if (index_getnext_slot(scan, BackwardScanDirection, slot)) {
+      if (TransactionIdIsValid(dirty.xmin) && !TransactionIdIsCurrentTransactionId(dirty.xmin)) {
+        wait_for = dirty.xmin;
+      } else {
+        bool isnull;
+        Datum d = slot_getattr(slot, info->att[C_VERSION], &isnull);
+        if (!isnull) version = DatumGetInt32(d);
+      }
+    }
+    index_endscan(scan);
+    if (!TransactionIdIsValid(wait_for)) break;
+    XactLockTableWait(wait_for, rel, &slot->tts_tid, XLTW_InsertIndex);
   }
-  index_endscan(scan);
   ExecDropSingleTupleTableSlot(slot);
-  UnregisterSnapshot(snap);
   index_close(idx, AccessShareLock);
   return version;
 }

@@ -82,26 +82,39 @@ SavedUser become(Oid role) {
 // restore_user undoes become.
 void restore_user(const SavedUser& s) { SetUserIdAndSecContext(s.uid, s.sec); }
 
+static Oid cached_clock = InvalidOid;
+
+// forget_clock drops the cached oid of chronicle.clock when it changes.
+static void forget_clock(Datum, Oid relid) {
+  if (relid == InvalidOid || relid == cached_clock) cached_clock = InvalidOid;
+}
+
 // clock_oid returns the oid of chronicle.clock.
 static Oid clock_oid() {
+  if (OidIsValid(cached_clock)) return cached_clock;
   Oid nsp = get_namespace_oid("chronicle", false);
   Oid oid = get_relname_relid("clock", nsp);
   if (!OidIsValid(oid))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("sequence chronicle.clock is missing")));
+  cached_clock = oid;
   return oid;
 }
 
-// clock_last reads the last stamp handed out or promised.
-static TimestampTz clock_last(Oid clock) {
+// seq_last reads a sequence's last value (whoever drew it), bypassing
+// privileges: chronicle reads only its own sequences.
+static int64 seq_last(Oid seq) {
   SavedUser s = become(BOOTSTRAP_SUPERUSERID);
   LOCAL_FCINFO(fcinfo, 1);
   InitFunctionCallInfoData(*fcinfo, nullptr, 1, InvalidOid, nullptr, nullptr);
-  fcinfo->args[0].value = ObjectIdGetDatum(clock);
+  fcinfo->args[0].value = ObjectIdGetDatum(seq);
   fcinfo->args[0].isnull = false;
   Datum d = pg_sequence_last_value(fcinfo);
   restore_user(s);
-  return fcinfo->isnull ? DT_NOBEGIN : DatumGetInt64(d);
+  return fcinfo->isnull ? PG_INT64_MIN : DatumGetInt64(d);
 }
+
+// clock_last reads the last stamp handed out or promised.
+static TimestampTz clock_last(Oid clock) { return seq_last(clock); }
 
 // clock_set moves the clock to t.
 static void clock_set(Oid clock, TimestampTz t) {
@@ -229,20 +242,67 @@ void remember_version(Oid relid, const char* stream, int len, int32 version) {
   e->version = version;
 }
 
-// foreign_rows_from tells whether a committed row of another transaction
-// has a position >= from (then our provisional positions are out of order).
-static bool foreign_rows_from(const TableWrites* w) {
-  char* relname = get_rel_name(w->relid);
-  if (relname == nullptr) return false;  // dropped in this transaction
+struct CheckPlan {
+  Oid relid;
+  SPIPlanPtr plan;
+};
+static HTAB* check_plans = nullptr;
+
+// check_plan returns the cached plan counting a table's rows from a position.
+static SPIPlanPtr check_plan(Oid relid) {
+  if (check_plans == nullptr) {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(CheckPlan);
+    ctl.hcxt = TopMemoryContext;
+    check_plans = hash_create("chronicle commit checks", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* e = static_cast<CheckPlan*>(hash_search(check_plans, &relid, HASH_FIND, &found));
+  if (found) return e->plan;
   char* sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE position OPERATOR(pg_catalog.>=) $1",
-                       quote_qualified_identifier(get_namespace_name(get_rel_namespace(w->relid)),
-                                                  relname));
+                       quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                                  get_rel_name(relid)));
   Oid argtypes[1] = {INT8OID};
-  Datum args[1] = {Int64GetDatum(w->pos[0])};
-  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
   SPIPlanPtr plan = SPI_prepare(sql, 1, argtypes);
   if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-  int rc = SPI_execute_snapshot(plan, args, nullptr, snap, InvalidSnapshot, true, false, 1);
+  SPI_keepplan(plan);
+  e = static_cast<CheckPlan*>(hash_search(check_plans, &relid, HASH_ENTER, &found));
+  e->plan = plan;
+  return plan;
+}
+
+// forget_check_plans drops cached plans of a changed relation.
+static void forget_check_plans(Datum, Oid relid) {
+  if (check_plans == nullptr) return;
+  HASH_SEQ_STATUS it;
+  CheckPlan* e;
+  hash_seq_init(&it, check_plans);
+  while ((e = static_cast<CheckPlan*>(hash_seq_search(&it))) != nullptr) {
+    if (relid == InvalidOid || e->relid == relid) {
+      SPI_freeplan(e->plan);
+      hash_search(check_plans, &e->relid, HASH_REMOVE, nullptr);
+    }
+  }
+}
+
+// nobody_drew_after tells, in O(1), that no other transaction can hold a
+// position >= ours: our positions are contiguous and the table's sequence
+// has not been drawn from since.
+static bool nobody_drew_after(const TableWrites* w) {
+  return w->pos[w->n - 1] - w->pos[0] + 1 == w->n && seq_last(w->seqid) == w->pos[w->n - 1];
+}
+
+// foreign_rows_from tells whether a committed row of another transaction
+// has a position >= our smallest one (SPI connected, active snapshot set).
+static bool foreign_rows_from(const TableWrites* w) {
+  if (get_rel_name(w->relid) == nullptr) return false;  // dropped in this transaction
+  Datum args[1] = {Int64GetDatum(w->pos[0])};
+  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+  SavedUser s = become(w->owner);
+  int rc = SPI_execute_snapshot(check_plan(w->relid), args, nullptr, snap, InvalidSnapshot, true, false, 1);
+  restore_user(s);
   UnregisterSnapshot(snap);
   if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "chronicle: commit check failed");
   bool isnull;
@@ -291,37 +351,46 @@ static void stamp_at_commit() {
   Oid clock = clock_oid();
   TimestampTz last = clock_last(clock);
   TimestampTz provisional = xact_stamp;
-
-  // Make the last command's rows visible to the checks below (an
-  // autocommitted INSERT has not advanced the command counter yet).
-  CommandCounterIncrement();
-  // Pre-commit runs without an active snapshot; SPI needs one.
-  PushActiveSnapshot(GetTransactionSnapshot());
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   bool keep = !force_restamp && provisional > foreign_last(last);
+
+  // Tables whose positions the O(1) test cannot vouch for are checked with
+  // a query; SPI is set up only then (or for a restamp).
+  bool spi = false;
   HASH_SEQ_STATUS it;
   TableWrites* w;
   if (keep) {
     hash_seq_init(&it, xact_tables);
     while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr) {
-      if (w->n > 0 && keep) {
-        SavedUser s = become(w->owner);
-        bool foreign = foreign_rows_from(w);
-        restore_user(s);
-        if (foreign) keep = false;
+      if (w->n == 0 || !keep || nobody_drew_after(w)) continue;
+      if (!spi) {
+        // Make the last command's rows visible (an autocommitted INSERT has
+        // not advanced the command counter); pre-commit has no snapshot.
+        CommandCounterIncrement();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+        spi = true;
       }
+      if (foreign_rows_from(w)) keep = false;
     }
   }
   TimestampTz stamp = provisional;
   if (!keep) {
     TimestampTz clock_now = GetCurrentTimestamp();
     guarded([&] { stamp = core::next_stamp(clock_now, last); });
+    if (!spi) {
+      CommandCounterIncrement();
+      PushActiveSnapshot(GetTransactionSnapshot());
+      if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+      spi = true;
+    }
     hash_seq_init(&it, xact_tables);
     while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr)
       if (w->n > 0) restamp_table(w, stamp, provisional);
   }
-  SPI_finish();
-  PopActiveSnapshot();
+  if (spi) {
+    SPI_finish();
+    PopActiveSnapshot();
+  }
   clock_set(clock, stamp);
 }
 
@@ -377,6 +446,8 @@ static void subxact_callback(SubXactEvent event, SubTransactionId, SubTransactio
 
 // init_txtime registers the callbacks.
 void init_txtime() {
+  CacheRegisterRelcacheCallback(forget_clock, (Datum)0);
+  CacheRegisterRelcacheCallback(forget_check_plans, (Datum)0);
   RegisterXactCallback(xact_callback, nullptr);
   RegisterSubXactCallback(subxact_callback, nullptr);
 }
