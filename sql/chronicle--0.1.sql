@@ -209,3 +209,57 @@ CREATE FUNCTION chronicle.untrack(tbl regclass) RETURNS regclass
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_untrack';
 COMMENT ON FUNCTION chronicle.untrack(regclass) IS
   'Stops capturing a tracked table; its event table and history stay';
+
+-- as_of returns a tracked table as it was: valid at valid_at, known at known_at.
+CREATE FUNCTION chronicle.as_of(tbl anyelement, known_at timestamptz DEFAULT NULL,
+                                valid_at timestamptz DEFAULT NULL)
+  RETURNS SETOF anyelement LANGUAGE c VOLATILE ROWS 1000 AS 'MODULE_PATHNAME', 'chronicle_as_of';
+COMMENT ON FUNCTION chronicle.as_of(anyelement, timestamptz, timestamptz) IS
+  'A tracked table as valid at valid_at, as known at known_at (default: now), typed, with its current columns';
+
+-- diff returns the rows added, removed and changed between two transaction times.
+CREATE FUNCTION chronicle.diff(tbl anyelement, from_known timestamptz, to_known timestamptz DEFAULT NULL,
+                               valid_at timestamptz DEFAULT NULL,
+                               OUT change text, OUT key text, OUT before anyelement, OUT after anyelement)
+  RETURNS SETOF record LANGUAGE c VOLATILE ROWS 100 AS 'MODULE_PATHNAME', 'chronicle_diff';
+COMMENT ON FUNCTION chronicle.diff(anyelement, timestamptz, timestamptz, timestamptz) IS
+  'Rows of a tracked table added, removed and changed (before and after) between two transaction times';
+
+-- history of one row of a tracked table: every captured change with its ranges.
+CREATE FUNCTION chronicle.history(tbl anyelement, VARIADIC key "any",
+                                  OUT "position" bigint, OUT type text, OUT "row" anyelement,
+                                  OUT assigned text[], OUT valid_from timestamptz, OUT valid_to timestamptz,
+                                  OUT recorded_at timestamptz, OUT superseded_at timestamptz, OUT meta jsonb)
+  RETURNS SETOF record LANGUAGE c VOLATILE ROWS 20 AS 'MODULE_PATHNAME', 'chronicle_row_history';
+COMMENT ON FUNCTION chronicle.history(anyelement, "any") IS
+  'Every version of one row of a tracked table (by primary key) with its valid and transaction ranges';
+
+-- Schema changes of tracked tables become schema events.
+CREATE FUNCTION chronicle._record_schema(regclass) RETURNS boolean
+  LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'chronicle_record_schema';
+CREATE FUNCTION chronicle.on_ddl() RETURNS event_trigger
+  LANGUAGE plpgsql AS $fn$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
+            WHERE object_type OPERATOR(pg_catalog.=) 'table' LOOP
+    PERFORM chronicle._record_schema(r.objid::pg_catalog.regclass);
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION chronicle.on_ddl() IS
+  'Event trigger: records ALTER TABLE on tracked tables as schema events';
+CREATE EVENT TRIGGER chronicle_schema_changes ON ddl_command_end
+  WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION chronicle.on_ddl();
+
+-- history(text, text): lets history('cart_events', 'cart-1') with literals
+-- resolve to the event-table variant rather than the tracked-row one.
+CREATE FUNCTION chronicle.history(tbl text, stream text)
+  RETURNS TABLE ("position" bigint, version integer, type text, payload jsonb, meta jsonb,
+                 valid_from timestamptz, valid_to timestamptz,
+                 recorded_at timestamptz, superseded_at timestamptz, supersedes bigint)
+  LANGUAGE sql VOLATILE ROWS 100
+AS $fn$ SELECT * FROM chronicle.history($1::pg_catalog.regclass, $2) $fn$;
+COMMENT ON FUNCTION chronicle.history(text, text) IS
+  'chronicle.history(regclass, text) for a table named by a text literal';

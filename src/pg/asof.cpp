@@ -1,0 +1,645 @@
+// asof.cpp: reading tracked tables (SPEC §5): as_of(), history(), diff()
+// and the schema-change recorder. Captured changes are streamed from the
+// event table in recording order through an SPI cursor and folded with
+// assertion semantics by src/core (rows.hpp); rows come back typed through
+// jsonb_populate_record.
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "capture.hpp"
+#include "eventtable.hpp"
+#include "guard.hpp"
+#include "replay.hpp"
+#include "rows.hpp"
+#include "txtime.hpp"
+
+extern "C" {
+#include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
+#include "utils/array.h"
+#include "utils/regproc.h"
+}
+
+namespace chronicle::pg {
+
+// Tracked identifies a (possibly untracked or dropped-and-recreated)
+// tracked table and its event table.
+struct Tracked {
+  Oid relid;
+  Oid rowtype;
+  Oid evrelid;
+  Oid evowner;
+  char* evname;  // quoted, qualified
+};
+
+// find_tracked resolves the row type of a tracked table (as_of(NULL::t))
+// to the table and its event table; raises 42809 or 55000, and 42501 without
+// SELECT on the table.
+static Tracked find_tracked(Oid rowtype) {
+  Oid relid = typeidTypeRelid(rowtype);
+  if (!OidIsValid(relid))
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("%s is not the row type of a table", format_type_be(rowtype)),
+                    errhint("Pass a null of the table's row type, as in chronicle.as_of(NULL::public.orders).")));
+  Relation rel = relation_open(relid, AccessShareLock);
+  const char* ev = tracked_event_table(rel);
+  char* evname = nullptr;
+  Oid evrelid = InvalidOid;
+  if (ev != nullptr) {
+    evname = pstrdup(ev);
+  } else {
+    // Untracked tables keep their history in <table>_events.
+    char* evrel = psprintf("%s_events", RelationGetRelationName(rel));
+    evrelid = get_relname_relid(evrel, RelationGetNamespace(rel));
+    if (OidIsValid(evrelid) && get_attnum(evrelid, "assigned") != InvalidAttrNumber)
+      evname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), evrel);
+  }
+  if (evname == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table \"%s\" is not tracked", RelationGetRelationName(rel)),
+                    errhint("Start capturing its changes with chronicle.track('%s').",
+                            RelationGetRelationName(rel))));
+  if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+    aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(rel));
+  relation_close(rel, AccessShareLock);
+  Tracked t;
+  t.relid = relid;
+  t.rowtype = rowtype;
+  t.evname = evname;
+#if PG_VERSION_NUM >= 160000
+  List* names = stringToQualifiedNameList(evname, nullptr);
+#else
+  List* names = stringToQualifiedNameList(evname);
+#endif
+  t.evrelid = RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
+  t.evowner = event_table_info_oid(t.evrelid)->owner;
+  return t;
+}
+
+// Typed turns jsonb row images into rows of a table's type.
+struct Typed {
+  FmgrInfo flinfo;
+};
+
+// typed_init prepares jsonb_populate_record(NULL::rowtype, image).
+static void typed_init(Typed* t, Oid rowtype) {
+  fmgr_info(F_JSONB_POPULATE_RECORD, &t->flinfo);
+  t->flinfo.fn_expr = reinterpret_cast<Node*>(
+      makeFuncExpr(F_JSONB_POPULATE_RECORD, rowtype,
+                   list_make2(makeNullConst(rowtype, -1, InvalidOid), makeNullConst(JSONBOID, -1, InvalidOid)),
+                   InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL));
+}
+
+// typed_row returns the row (a composite Datum) of a JSON image text.
+static Datum typed_row(Typed* t, const char* image) {
+  LOCAL_FCINFO(fc, 2);
+  InitFunctionCallInfoData(*fc, &t->flinfo, 2, InvalidOid, nullptr, nullptr);
+  fc->args[0].value = (Datum)0;
+  fc->args[0].isnull = true;
+  fc->args[1].value = DirectFunctionCall1(jsonb_in, CStringGetDatum(image));
+  fc->args[1].isnull = false;
+  Datum d = FunctionCallInvoke(fc);
+  if (fc->isnull) elog(ERROR, "chronicle: jsonb_populate_record returned null");
+  return d;
+}
+
+// FoldState is the C++ state of one fold; it lives in palloc'd memory and
+// is destroyed by a memory context callback, so an ERROR cannot leak it.
+struct FoldState {
+  core::RowFold fold;
+  std::map<int, std::string> columns;  // attnum -> name, from schema events
+  bool have_columns = false;
+};
+struct FoldHolder {
+  FoldState* state;
+  MemoryContextCallback cb;
+};
+
+// destroy_fold runs FoldState's destructor when its memory goes.
+static void destroy_fold(void* arg) {
+  auto* h = static_cast<FoldHolder*>(arg);
+  if (h->state != nullptr) {
+    h->state->~FoldState();
+    h->state = nullptr;
+  }
+}
+
+// new_fold creates a FoldState owned by CurrentMemoryContext.
+static FoldHolder* new_fold() {
+  auto* h = static_cast<FoldHolder*>(palloc0(sizeof(FoldHolder)));
+  void* mem = palloc(sizeof(FoldState));
+  guarded([&] { h->state = new (mem) FoldState(); });
+  h->cb.func = destroy_fold;
+  h->cb.arg = h;
+  MemoryContextRegisterResetCallback(CurrentMemoryContext, &h->cb);
+  return h;
+}
+
+// malloc_str copies a string to malloc'd memory (inside the guard).
+static char* malloc_str(const std::string& s) {
+  char* p = static_cast<char*>(malloc(s.size() + 1));
+  if (p == nullptr) throw std::bad_alloc();
+  memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+
+// Columns is attnum -> name of a table's columns, as plain arrays.
+struct Columns {
+  int n = 0;
+  int* attnum = nullptr;
+  char** name = nullptr;
+};
+
+// current_columns returns the live columns of relid.
+static Columns current_columns(Oid relid) {
+  Relation rel = relation_open(relid, AccessShareLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  Columns c;
+  c.attnum = static_cast<int*>(palloc(sizeof(int) * (desc->natts + 1)));
+  c.name = static_cast<char**>(palloc(sizeof(char*) * (desc->natts + 1)));
+  for (int i = 0; i < desc->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (a->attisdropped) continue;
+    c.attnum[c.n] = a->attnum;
+    c.name[c.n] = pstrdup(NameStr(a->attname));
+    c.n++;
+  }
+  relation_close(rel, AccessShareLock);
+  return c;
+}
+
+// renames_to_current lists (old name, current name) for the columns whose
+// name in an epoch (attnum -> name) differs from the current one; applied
+// through temporary names, so swaps work.
+static std::vector<std::pair<std::string, std::string>> renames_to_current(
+    const std::map<int, std::string>& epoch, const Columns& now) {
+  std::vector<std::pair<std::string, std::string>> first, second;
+  for (int i = 0; i < now.n; i++) {
+    auto it = epoch.find(now.attnum[i]);
+    if (it == epoch.end() || it->second == now.name[i]) continue;
+    std::string tmp = "\x01chronicle-" + std::to_string(now.attnum[i]);
+    first.emplace_back(it->second, tmp);
+    second.emplace_back(tmp, now.name[i]);
+  }
+  first.insert(first.end(), second.begin(), second.end());
+  return first;
+}
+
+// rename_members returns image with members renamed in order.
+static core::Json rename_members(const core::Json& image,
+                                 const std::vector<std::pair<std::string, std::string>>& renames) {
+  if (!image.is_object() || renames.empty()) return image;
+  std::vector<core::Json::Member> members = image.members();
+  for (const auto& [from, to] : renames) {
+    for (auto& m : members)
+      if (m.first == from) m.first = to;
+  }
+  return core::Json::object(std::move(members));
+}
+
+// RawChange is one loaded captured change, plain data for the fold.
+struct RawChange {
+  char* type;
+  char* stream;
+  char* payload;     // JSON text or nullptr
+  char** assigned;   // Update's columns
+  int nassigned;
+};
+
+// apply_batch folds a batch of changes (inside the guard).
+static void apply_batch(FoldState* st, const RawChange* raw, int n) {
+  guarded([&] {
+    for (int i = 0; i < n; i++) {
+      auto op = core::parse_change_op(raw[i].type);
+      if (!op) continue;  // chronicle's markers and user events: not row changes
+      core::Change c;
+      c.op = *op;
+      c.key = raw[i].stream;
+      if (raw[i].payload != nullptr) c.image = core::parse_json(raw[i].payload);
+      if (c.op == core::ChangeOp::Delete || c.op == core::ChangeOp::Truncate) c.image = core::Json();
+      if (c.op == core::ChangeOp::Update) {
+        if (raw[i].payload == nullptr) continue;  // erased
+        for (int k = 0; k < raw[i].nassigned; k++) c.assigned.emplace_back(raw[i].assigned[k]);
+      }
+      if ((c.op == core::ChangeOp::Insert || c.op == core::ChangeOp::Snapshot) && raw[i].payload == nullptr)
+        continue;  // erased
+      if (c.op == core::ChangeOp::Schema) {
+        // Renames: same attnum, another name than the last schema event's.
+        std::map<int, std::string> now;
+        const core::Json* cols = c.image.find("columns");
+        if (cols != nullptr)
+          for (const auto& col : cols->items()) {
+            const core::Json* a = col.find("attnum");
+            const core::Json* nm = col.find("name");
+            if (a && nm) now[std::stoi(a->text())] = nm->text();
+          }
+        if (st->have_columns)
+          for (const auto& [attnum, name] : now) {
+            auto old = st->columns.find(attnum);
+            if (old != st->columns.end() && old->second != name) c.renames.emplace_back(old->second, name);
+          }
+        st->columns = std::move(now);
+        st->have_columns = true;
+      }
+      st->fold.apply(c);
+    }
+  });
+}
+
+// fold_table folds the captured changes of t known at h and valid at
+// valid_at into a new FoldState (SPI connected; owned by the current memory
+// context).
+static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampTz valid_at) {
+  FoldHolder* holder = new_fold();
+  // Superseded positions (corrections of captured changes are rare).
+  HTAB* superseded = nullptr;
+  {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(int64);
+    ctl.entrysize = sizeof(int64);
+    ctl.hcxt = CurrentMemoryContext;
+    superseded = hash_create("chronicle superseded", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  Oid types[1] = {TIMESTAMPTZOID};
+  TimestampTz bound = h.include_own ? std::max(h.known_at, own_stamp()) : h.known_at;
+  Datum args[1] = {TimestampTzGetDatum(bound)};
+  SavedUser s = become(t.evowner);
+  int rc = SPI_execute_with_args(
+      psprintf("SELECT xmin, supersedes, recorded_at FROM %s WHERE supersedes IS NOT NULL "
+               "AND recorded_at OPERATOR(pg_catalog.<=) $1", t.evname),
+      1, types, args, nullptr, false, 0);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading corrections failed");
+  for (uint64 i = 0; i < SPI_processed; i++) {
+    bool isnull;
+    HeapTuple tup = SPI_tuptable->vals[i];
+    TupleDesc td = SPI_tuptable->tupdesc;
+    bool own = TransactionIdIsCurrentTransactionId(DatumGetTransactionId(SPI_getbinval(tup, td, 1, &isnull)));
+    TimestampTz rec = DatumGetTimestampTz(SPI_getbinval(tup, td, 3, &isnull));
+    if (own ? !h.include_own : rec > h.known_at) continue;
+    int64 pos = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+    hash_search(superseded, &pos, HASH_ENTER, nullptr);
+  }
+  Oid ts_pair[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+  SPIPlanPtr plan = SPI_prepare(
+      psprintf("SELECT xmin, position, stream, type, payload::text, assigned, valid_from, valid_to, recorded_at "
+               "FROM %s WHERE recorded_at OPERATOR(pg_catalog.<=) $1 "
+               "AND valid_from OPERATOR(pg_catalog.<=) $2 AND valid_to OPERATOR(pg_catalog.>) $2 "
+               "ORDER BY position",
+               t.evname),
+      2, ts_pair);
+  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed");
+  Datum cargs[2] = {TimestampTzGetDatum(bound), TimestampTzGetDatum(valid_at)};
+  Portal portal = SPI_cursor_open(nullptr, plan, cargs, nullptr, true);
+  restore_user(s);
+  MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "chronicle fold batch", ALLOCSET_DEFAULT_SIZES);
+  for (;;) {
+    s = become(t.evowner);
+    SPI_cursor_fetch(portal, true, 5000);
+    restore_user(s);
+    uint64 got = SPI_processed;
+    if (got == 0) break;
+    SPITupleTable* tt = SPI_tuptable;
+    MemoryContext old = MemoryContextSwitchTo(batch);
+    RawChange* raw = static_cast<RawChange*>(palloc(sizeof(RawChange) * got));
+    int n = 0;
+    for (uint64 i = 0; i < got; i++) {
+      HeapTuple tup = tt->vals[i];
+      TupleDesc td = tt->tupdesc;
+      bool isnull;
+      bool own = TransactionIdIsCurrentTransactionId(DatumGetTransactionId(SPI_getbinval(tup, td, 1, &isnull)));
+      TimestampTz rec = DatumGetTimestampTz(SPI_getbinval(tup, td, 9, &isnull));
+      if (own ? !h.include_own : rec > h.known_at) continue;
+      int64 pos = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+      bool found;
+      hash_search(superseded, &pos, HASH_FIND, &found);
+      if (found) continue;
+      RawChange& r = raw[n++];
+      r.stream = TextDatumGetCString(SPI_getbinval(tup, td, 3, &isnull));
+      r.type = TextDatumGetCString(SPI_getbinval(tup, td, 4, &isnull));
+      Datum p = SPI_getbinval(tup, td, 5, &isnull);
+      r.payload = isnull ? nullptr : TextDatumGetCString(p);
+      Datum a = SPI_getbinval(tup, td, 6, &isnull);
+      r.assigned = nullptr;
+      r.nassigned = 0;
+      if (!isnull) {
+        Datum* elems;
+        bool* nulls;
+        int ne;
+        deconstruct_array(DatumGetArrayTypeP(a), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &ne);
+        r.assigned = static_cast<char**>(palloc(sizeof(char*) * (ne + 1)));
+        for (int k = 0; k < ne; k++)
+          if (!nulls[k]) r.assigned[r.nassigned++] = TextDatumGetCString(elems[k]);
+      }
+    }
+    apply_batch(holder->state, raw, n);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(batch);
+    SPI_freetuptable(tt);
+    CHECK_FOR_INTERRUPTS();
+  }
+  SPI_cursor_close(portal);
+  MemoryContextDelete(batch);
+  return holder;
+}
+
+// RowsOut is a fold's rows copied out of C++: keys and JSON texts (malloc'd).
+struct RowsOut {
+  size_t n = 0;
+  char** keys = nullptr;
+  char** images = nullptr;
+};
+
+// rows_out copies the fold's rows (sorted by key) out of C++, with the
+// table's current column names.
+static RowsOut rows_out(FoldState* st, const Columns& now) {
+  RowsOut out;
+  guarded([&] {
+    if (st->have_columns) {
+      core::Change c;
+      c.op = core::ChangeOp::Schema;
+      c.renames = renames_to_current(st->columns, now);
+      if (!c.renames.empty()) st->fold.apply(c);
+    }
+    auto rows = st->fold.rows();
+    out.keys = static_cast<char**>(calloc(rows.size() + 1, sizeof(char*)));
+    out.images = static_cast<char**>(calloc(rows.size() + 1, sizeof(char*)));
+    if (!out.keys || !out.images) throw std::bad_alloc();
+    for (const auto& [key, json] : rows) {
+      out.keys[out.n] = malloc_str(key);
+      out.images[out.n] = malloc_str(core::to_json_text(*json));
+      out.n++;
+    }
+  });
+  return out;
+}
+
+// free_rows frees what rows_out copied.
+static void free_rows(RowsOut* r) {
+  for (size_t i = 0; i < r->n; i++) {
+    free(r->keys[i]);
+    free(r->images[i]);
+  }
+  free(r->keys);
+  free(r->images);
+  r->n = 0;
+}
+
+// horizon_args reads (known_at, valid_at) arguments.
+static void horizon_args(FunctionCallInfo fcinfo, int known_arg, int valid_arg, ReadHorizon* h,
+                         TimestampTz* valid_at) {
+  bool known_null = PG_ARGISNULL(known_arg);
+  *h = stabilize(known_null, known_null ? 0 : PG_GETARG_TIMESTAMPTZ(known_arg));
+  *valid_at = PG_ARGISNULL(valid_arg) ? h->now : PG_GETARG_TIMESTAMPTZ(valid_arg);
+}
+
+// row_type_of returns the row type of argument 0 (NULL::table).
+static Oid row_type_of(FunctionCallInfo fcinfo) {
+  Oid t = get_fn_expr_argtype(fcinfo->flinfo, 0);
+  if (!OidIsValid(t)) elog(ERROR, "chronicle: could not determine the row type");
+  return t;
+}
+
+}  // namespace chronicle::pg
+
+using namespace chronicle::pg;
+namespace core = chronicle::core;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(chronicle_as_of);
+PG_FUNCTION_INFO_V1(chronicle_row_history);
+PG_FUNCTION_INFO_V1(chronicle_diff);
+PG_FUNCTION_INFO_V1(chronicle_record_schema);
+}
+
+// chronicle_as_of implements chronicle.as_of(NULL::t, known_at, valid_at).
+extern "C" Datum chronicle_as_of(PG_FUNCTION_ARGS) {
+  Tracked t = find_tracked(row_type_of(fcinfo));
+  ReadHorizon h;
+  TimestampTz valid_at;
+  horizon_args(fcinfo, 1, 2, &h, &valid_at);
+  InitMaterializedSRF(fcinfo, 0);
+  auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  MemoryContext outer = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  MemoryContext spi = MemoryContextSwitchTo(outer);
+  Columns now = current_columns(t.relid);
+  FoldHolder* fold = fold_table(t, h, valid_at);
+  RowsOut rows = rows_out(fold->state, now);
+  destroy_fold(fold);
+  Typed typed;
+  typed_init(&typed, t.rowtype);
+  for (size_t i = 0; i < rows.n; i++) {
+    HeapTupleHeader hdr = DatumGetHeapTupleHeader(typed_row(&typed, rows.images[i]));
+    HeapTupleData tuple;
+    tuple.t_len = HeapTupleHeaderGetDatumLength(hdr);
+    ItemPointerSetInvalid(&tuple.t_self);
+    tuple.t_tableOid = InvalidOid;
+    tuple.t_data = hdr;
+    tuplestore_puttuple(rsinfo->setResult, &tuple);
+  }
+  free_rows(&rows);
+  MemoryContextSwitchTo(spi);
+  SPI_finish();
+  return (Datum)0;
+}
+
+// chronicle_diff implements chronicle.diff(NULL::t, from_known, to_known,
+// valid_at): rows added, removed and changed between two transaction times.
+extern "C" Datum chronicle_diff(PG_FUNCTION_ARGS) {
+  Tracked t = find_tracked(row_type_of(fcinfo));
+  if (PG_ARGISNULL(1))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"from_known\" must not be null")));
+  ReadHorizon h1 = stabilize(false, PG_GETARG_TIMESTAMPTZ(1));
+  ReadHorizon h2 = stabilize(PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2));
+  TimestampTz valid_at = PG_ARGISNULL(3) ? h2.now : PG_GETARG_TIMESTAMPTZ(3);
+  InitMaterializedSRF(fcinfo, 0);
+  auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  MemoryContext outer = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  MemoryContext spi = MemoryContextSwitchTo(outer);
+  Columns now = current_columns(t.relid);
+  FoldHolder* f1 = fold_table(t, h1, valid_at);
+  RowsOut a = rows_out(f1->state, now);
+  destroy_fold(f1);
+  FoldHolder* f2 = fold_table(t, h2, valid_at);
+  RowsOut b = rows_out(f2->state, now);
+  destroy_fold(f2);
+  Typed typed;
+  typed_init(&typed, t.rowtype);
+  size_t i = 0, j = 0;
+  while (i < a.n || j < b.n) {
+    int cmp = i >= a.n ? 1 : j >= b.n ? -1 : strcmp(a.keys[i], b.keys[j]);
+    const char* change;
+    const char* key;
+    const char* before = nullptr;
+    const char* after = nullptr;
+    if (cmp < 0) {
+      change = "removed", key = a.keys[i], before = a.images[i], i++;
+    } else if (cmp > 0) {
+      change = "added", key = b.keys[j], after = b.images[j], j++;
+    } else {
+      bool same = strcmp(a.images[i], b.images[j]) == 0;
+      change = "changed", key = a.keys[i], before = a.images[i], after = b.images[j];
+      i++, j++;
+      if (same) continue;
+    }
+    Datum values[4] = {CStringGetTextDatum(change), CStringGetTextDatum(key),
+                       before ? typed_row(&typed, before) : (Datum)0, after ? typed_row(&typed, after) : (Datum)0};
+    bool nulls[4] = {false, false, before == nullptr, after == nullptr};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  free_rows(&a);
+  free_rows(&b);
+  MemoryContextSwitchTo(spi);
+  SPI_finish();
+  return (Datum)0;
+}
+
+// chronicle_row_history implements chronicle.history(NULL::t, VARIADIC key):
+// every captured change of one row with its valid and transaction ranges.
+extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
+  Tracked t = find_tracked(row_type_of(fcinfo));
+  int nkeys = PG_NARGS() - 1;
+  if (nkeys < 1)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a key is required")));
+  char** parts = static_cast<char**>(palloc(sizeof(char*) * nkeys));
+  for (int i = 0; i < nkeys; i++) {
+    if (PG_ARGISNULL(i + 1))
+      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key part %d must not be null", i + 1)));
+    Oid typ = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
+    Oid out;
+    bool varlena;
+    getTypeOutputInfo(typ, &out, &varlena);
+    parts[i] = OidOutputFunctionCall(out, PG_GETARG_DATUM(i + 1));
+  }
+  char* stream = nullptr;
+  guarded([&] {
+    std::vector<std::string> v(parts, parts + nkeys);
+    std::string s = core::encode_key(v);
+    stream = static_cast<char*>(malloc(s.size() + 1));
+    if (stream == nullptr) throw std::bad_alloc();
+    memcpy(stream, s.c_str(), s.size() + 1);
+  });
+  Datum streamd = CStringGetTextDatum(stream);
+  free(stream);
+  (void)stabilize(true, 0);
+  InitMaterializedSRF(fcinfo, 0);
+  auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  MemoryContext outer = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  Columns now = current_columns(t.relid);
+  // Schema epochs: (position, attnum, name) of every schema event.
+  SavedUser s = become(t.evowner);
+  int rc = SPI_execute(
+      psprintf("SELECT e.position, (c OPERATOR(pg_catalog.->>) 'attnum')::int, c OPERATOR(pg_catalog.->>) 'name' "
+               "FROM %s AS e, pg_catalog.jsonb_array_elements(e.payload OPERATOR(pg_catalog.->) 'columns') AS c "
+               "WHERE e.stream OPERATOR(pg_catalog.=) '' AND e.type OPERATOR(pg_catalog.=) 'schema' "
+               "ORDER BY e.position",
+               t.evname),
+      true, 0);
+  restore_user(s);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading schema events failed");
+  uint64 nschema = SPI_processed;
+  MemoryContext spi0 = MemoryContextSwitchTo(outer);
+  int64* s_pos = static_cast<int64*>(palloc(sizeof(int64) * (nschema + 1)));
+  int* s_att = static_cast<int*>(palloc(sizeof(int) * (nschema + 1)));
+  char** s_name = static_cast<char**>(palloc(sizeof(char*) * (nschema + 1)));
+  for (uint64 i = 0; i < nschema; i++) {
+    bool isnull;
+    HeapTuple tup = SPI_tuptable->vals[i];
+    s_pos[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+    s_att[i] = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+    s_name[i] = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+  }
+  MemoryContextSwitchTo(spi0);
+
+  Oid types[1] = {TEXTOID};
+  Datum args[1] = {streamd};
+  s = become(t.evowner);
+  rc = SPI_execute_with_args(
+      psprintf("SELECT e.position, e.type, e.payload::text, e.assigned, e.valid_from, e.valid_to, e.recorded_at, "
+               "(SELECT s.recorded_at FROM %s AS s WHERE s.supersedes OPERATOR(pg_catalog.=) e.position), e.meta "
+               "FROM %s AS e WHERE e.stream OPERATOR(pg_catalog.=) $1 ORDER BY e.position",
+               t.evname, t.evname),
+      1, types, args, nullptr, false, 0);
+  restore_user(s);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading history failed");
+  Typed typed;
+  MemoryContext spi = MemoryContextSwitchTo(outer);
+  typed_init(&typed, t.rowtype);
+  for (uint64 i = 0; i < SPI_processed; i++) {
+    HeapTuple tup = SPI_tuptable->vals[i];
+    TupleDesc td = SPI_tuptable->tupdesc;
+    bool isnull;
+    Datum values[9];
+    bool nulls[9];
+    values[0] = SPI_getbinval(tup, td, 1, &nulls[0]);
+    values[1] = SPI_getbinval(tup, td, 2, &nulls[1]);
+    Datum img = SPI_getbinval(tup, td, 3, &isnull);
+    nulls[2] = isnull;
+    if (!isnull) {
+      // The image has the column names of its schema epoch: map them to the
+      // current ones by attnum.
+      int64 pos = DatumGetInt64(values[0]);
+      const char* image_text = TextDatumGetCString(img);
+      char* renamed = nullptr;
+      guarded([&] {
+        std::map<int, std::string> epoch;
+        int64 epoch_pos = -1;
+        for (uint64 k = 0; k < nschema && s_pos[k] < pos; k++) epoch_pos = s_pos[k];
+        for (uint64 k = 0; k < nschema; k++)
+          if (s_pos[k] == epoch_pos) epoch[s_att[k]] = s_name[k];
+        std::string out = core::to_json_text(rename_members(core::parse_json(image_text), renames_to_current(epoch, now)));
+        renamed = malloc_str(out);
+      });
+      values[2] = typed_row(&typed, renamed);
+      free(renamed);
+    }
+    values[3] = SPI_getbinval(tup, td, 4, &nulls[3]);
+    values[4] = SPI_getbinval(tup, td, 5, &nulls[4]);
+    values[5] = SPI_getbinval(tup, td, 6, &nulls[5]);
+    values[6] = SPI_getbinval(tup, td, 7, &nulls[6]);
+    values[7] = SPI_getbinval(tup, td, 8, &nulls[7]);
+    if (nulls[7]) {
+      values[7] = TimestampTzGetDatum(DT_NOEND);
+      nulls[7] = false;
+    }
+    values[8] = SPI_getbinval(tup, td, 9, &nulls[8]);
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  MemoryContextSwitchTo(spi);
+  SPI_finish();
+  return (Datum)0;
+}
+
+// chronicle_record_schema records a schema event for a tracked table whose
+// columns changed since its last schema event (called by the event trigger).
+extern "C" Datum chronicle_record_schema(PG_FUNCTION_ARGS) {
+  Oid relid = PG_GETARG_OID(0);
+  Relation rel = try_relation_open(relid, AccessShareLock);
+  if (rel == nullptr) PG_RETURN_BOOL(false);
+  const char* ev = tracked_event_table(rel);
+  if (ev == nullptr) {
+    relation_close(rel, AccessShareLock);
+    PG_RETURN_BOOL(false);
+  }
+  Datum payload = schema_payload(rel);
+  // Nothing to record when the columns are as the last schema event says.
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  int rc = SPI_execute(psprintf("SELECT payload FROM %s WHERE stream OPERATOR(pg_catalog.=) '' AND type "
+                                "OPERATOR(pg_catalog.=) 'schema' ORDER BY position DESC LIMIT 1", ev),
+                       true, 1);
+  bool same = false;
+  if (rc == SPI_OK_SELECT && SPI_processed == 1) {
+    bool isnull;
+    Datum last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    same = !isnull && DatumGetBool(DirectFunctionCall2(jsonb_eq, last, payload));
+  }
+  SPI_finish();
+  if (!same) record_table_event(rel, ev, "schema", payload, true);
+  relation_close(rel, AccessShareLock);
+  PG_RETURN_BOOL(!same);
+}
