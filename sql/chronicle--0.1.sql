@@ -263,3 +263,185 @@ CREATE FUNCTION chronicle.history(tbl text, stream text)
 AS $fn$ SELECT * FROM chronicle.history($1::pg_catalog.regclass, $2) $fn$;
 COMMENT ON FUNCTION chronicle.history(text, text) IS
   'chronicle.history(regclass, text) for a table named by a text literal';
+
+-- _sync makes a table equal to its own as_of(known_at, valid_at) with the
+-- fewest changes (delete, update, insert by primary key); returns how many
+-- rows changed. The changes go through the capture triggers like any other.
+CREATE FUNCTION chronicle._sync(tbl regclass, known_at timestamptz, valid_at timestamptz)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  pk text[];
+  cols text[];
+  match text;
+  n bigint := 0;
+  c bigint;
+BEGIN
+  SELECT pg_catalog.array_agg(pg_catalog.quote_ident(a.attname::text) ORDER BY k.ord) INTO pk
+    FROM pg_catalog.pg_index i,
+         pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord),
+         pg_catalog.pg_attribute a
+   WHERE i.indrelid OPERATOR(pg_catalog.=) tbl AND i.indisprimary
+     AND a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.=) k.attnum;
+  IF pk IS NULL THEN
+    RAISE EXCEPTION 'table % has no primary key', tbl USING ERRCODE = '55000';
+  END IF;
+  SELECT pg_catalog.array_agg(pg_catalog.quote_ident(attname::text) ORDER BY attnum) INTO cols
+    FROM pg_catalog.pg_attribute
+   WHERE attrelid OPERATOR(pg_catalog.=) tbl AND attnum OPERATOR(pg_catalog.>) 0
+     AND NOT attisdropped AND attgenerated OPERATOR(pg_catalog.=) '';
+  SELECT pg_catalog.string_agg(pg_catalog.format('t.%s OPERATOR(pg_catalog.=) a.%s', p, p), ' AND ')
+    INTO match FROM pg_catalog.unnest(pk) AS p;
+
+  IF pg_catalog.to_regclass('pg_temp.chronicle_sync') IS NOT NULL THEN
+    DROP TABLE pg_temp.chronicle_sync;
+  END IF;
+  EXECUTE pg_catalog.format('CREATE TEMP TABLE chronicle_sync AS SELECT * FROM chronicle.as_of(NULL::%s, $1, $2)', tbl)
+    USING known_at, valid_at;
+  EXECUTE pg_catalog.format('DELETE FROM %s AS t WHERE NOT EXISTS (SELECT FROM pg_temp.chronicle_sync AS a WHERE %s)',
+                            tbl, match);
+  GET DIAGNOSTICS c = ROW_COUNT;
+  n := n OPERATOR(pg_catalog.+) c;
+  EXECUTE pg_catalog.format(
+    'UPDATE %s AS t SET (%s) = ROW(%s) FROM pg_temp.chronicle_sync AS a WHERE %s AND NOT (t::record OPERATOR(pg_catalog.*=) a::record)',
+    tbl, pg_catalog.array_to_string(cols, ', '),
+    (SELECT pg_catalog.string_agg('a.' OPERATOR(pg_catalog.||) x, ', ') FROM pg_catalog.unnest(cols) AS x), match);
+  GET DIAGNOSTICS c = ROW_COUNT;
+  n := n OPERATOR(pg_catalog.+) c;
+  EXECUTE pg_catalog.format(
+    'INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM pg_temp.chronicle_sync AS a WHERE NOT EXISTS (SELECT FROM %s AS t WHERE %s)',
+    tbl, pg_catalog.array_to_string(cols, ', '), pg_catalog.array_to_string(cols, ', '), tbl, match);
+  GET DIAGNOSTICS c = ROW_COUNT;
+  n := n OPERATOR(pg_catalog.+) c;
+  DROP TABLE pg_temp.chronicle_sync;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION chronicle._sync(regclass, timestamptz, timestamptz) IS
+  'Internal: makes a tracked table equal to its as_of() with the fewest row changes';
+
+-- restore materialises a past state of a tracked table into a new table, or
+-- (into => NULL) into the table itself as new recorded changes.
+CREATE FUNCTION chronicle.restore(tbl regclass, known_at timestamptz, valid_at timestamptz DEFAULT NULL,
+                                  "into" text DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  parts text[];
+  target text;
+  cols text;
+  n bigint;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION 'argument "tbl" must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF known_at IS NULL THEN
+    RAISE EXCEPTION 'argument "known_at" must not be null' USING ERRCODE = '22004',
+      HINT = 'Say which past state to restore: known_at => ''2026-03-05''.';
+  END IF;
+  IF "into" IS NULL THEN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger
+                    WHERE tgrelid OPERATOR(pg_catalog.=) tbl
+                      AND tgname OPERATOR(pg_catalog.=) 'zz_chronicle_capture') THEN
+      RAISE EXCEPTION 'cannot restore % in place: it is not tracked', tbl USING ERRCODE = '55000',
+        HINT = 'Restore into a new table with into => ''name'', or track the table first.';
+    END IF;
+    -- The restore is recorded like any change; its meta says what it was.
+    PERFORM pg_catalog.set_config('chronicle.meta',
+      ((CASE WHEN COALESCE(pg_catalog.current_setting('chronicle.meta', true), '') OPERATOR(pg_catalog.=) ''
+             THEN '{}' ELSE pg_catalog.current_setting('chronicle.meta', true) END)::jsonb
+        OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('restore',
+          pg_catalog.jsonb_build_object('known_at', known_at, 'valid_at', valid_at)))::text, true);
+    RETURN chronicle._sync(tbl, known_at, valid_at);
+  END IF;
+  IF pg_catalog.length("into") OPERATOR(pg_catalog.=) 0 THEN
+    RAISE EXCEPTION 'argument "into" must not be empty' USING ERRCODE = '22023';
+  END IF;
+  parts := pg_catalog.parse_ident("into");
+  IF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 1 THEN
+    target := pg_catalog.format('%I.%I', (pg_catalog.current_schemas(false))[1], parts[1]);
+  ELSIF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 2 THEN
+    target := pg_catalog.format('%I.%I', parts[1], parts[2]);
+  ELSE
+    RAISE EXCEPTION 'improper table name "%"', "into" USING ERRCODE = '42602';
+  END IF;
+  SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname::text), ', ' ORDER BY attnum) INTO cols
+    FROM pg_catalog.pg_attribute
+   WHERE attrelid OPERATOR(pg_catalog.=) tbl AND attnum OPERATOR(pg_catalog.>) 0
+     AND NOT attisdropped AND attgenerated OPERATOR(pg_catalog.=) '';
+  EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', target, tbl);
+  EXECUTE pg_catalog.format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM chronicle.as_of(NULL::%s, $1, $2)',
+                            target, cols, cols, tbl) USING known_at, valid_at;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION chronicle.restore(regclass, timestamptz, timestamptz, text) IS
+  'Materialises a tracked table as of known_at/valid_at into a new table, or in place as recorded changes';
+
+-- apply_due brings a tracked table to the state valid now once post-dated
+-- changes have fallen due, recording nothing (history already holds them).
+CREATE FUNCTION chronicle.apply_due(tbl regclass) RETURNS bigint
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_apply_due';
+COMMENT ON FUNCTION chronicle.apply_due(regclass) IS
+  'Applies post-dated changes that have fallen due to a tracked table, without recording them again';
+
+-- _event_count counts an event table's events (NULL without SELECT on it).
+CREATE FUNCTION chronicle._event_count(tbl regclass) RETURNS bigint
+  LANGUAGE plpgsql STABLE STRICT
+AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  IF NOT pg_catalog.has_table_privilege(tbl, 'SELECT') THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', tbl) INTO n;
+  RETURN n;
+END
+$fn$;
+
+-- tracked_tables lists tracked tables with their event tables.
+CREATE VIEW chronicle.tracked_tables AS
+  SELECT c.oid::pg_catalog.regclass AS table_name,
+         ev.relid AS event_table,
+         chronicle._event_count(ev.relid) AS events,
+         pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(ev.relid)) AS event_table_size
+    FROM pg_catalog.pg_trigger AS t
+    JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+    CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.split_part(
+                          pg_catalog.encode(t.tgargs, 'escape'), '\000', 1)) AS relid) AS ev
+   WHERE t.tgname OPERATOR(pg_catalog.=) 'zz_chronicle_capture'
+     AND t.tgparentid OPERATOR(pg_catalog.=) 0;
+COMMENT ON VIEW chronicle.tracked_tables IS 'Tracked tables, their event tables, event counts and sizes';
+GRANT SELECT ON chronicle.tracked_tables TO PUBLIC;
+
+-- _setting_ts reads a timestamptz setting ('' and unset are NULL).
+CREATE FUNCTION chronicle._setting_ts(name text) RETURNS timestamptz
+  LANGUAGE sql STABLE
+  RETURN CASE WHEN COALESCE(pg_catalog.current_setting(name, true), '') OPERATOR(pg_catalog.=) ''
+              THEN NULL ELSE pg_catalog.current_setting(name, true)::pg_catalog.timestamptz END;
+
+-- create_time_travel_view creates <view_schema>.<table>: the tracked table
+-- as of the session's chronicle.known_at / chronicle.valid_at settings.
+CREATE FUNCTION chronicle.create_time_travel_view(tbl regclass, view_schema name DEFAULT 'history')
+  RETURNS regclass LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  v text;
+BEGIN
+  IF tbl IS NULL OR view_schema IS NULL THEN
+    RAISE EXCEPTION 'arguments must not be null' USING ERRCODE = '22004';
+  END IF;
+  v := pg_catalog.format('%I.%I', view_schema,
+         (SELECT relname FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) tbl));
+  EXECUTE pg_catalog.format(
+    'CREATE VIEW %s AS SELECT * FROM chronicle.as_of(NULL::%s, chronicle._setting_ts(''chronicle.known_at''), chronicle._setting_ts(''chronicle.valid_at''))',
+    v, tbl);
+  EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v,
+    pg_catalog.format('chronicle time-travel view of %s', tbl));
+  RETURN v::pg_catalog.regclass;
+END
+$fn$;
+COMMENT ON FUNCTION chronicle.create_time_travel_view(regclass, name) IS
+  'Creates view_schema.<table> showing a tracked table as of SET chronicle.known_at / chronicle.valid_at';

@@ -425,6 +425,7 @@ PG_FUNCTION_INFO_V1(chronicle_capture);
 PG_FUNCTION_INFO_V1(chronicle_capture_guard);
 PG_FUNCTION_INFO_V1(chronicle_track);
 PG_FUNCTION_INFO_V1(chronicle_untrack);
+PG_FUNCTION_INFO_V1(chronicle_apply_due);
 }
 
 // chronicle_capture is the AFTER ROW (insert, update, delete) and BEFORE
@@ -575,4 +576,31 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
   SPI_finish();
   relation_close(rel, NoLock);
   PG_RETURN_OID(evrelid);
+}
+
+// chronicle_apply_due implements chronicle.apply_due(tbl): the table is made
+// equal to its as-of now, with capture suppressed (history has it already).
+extern "C" Datum chronicle_apply_due(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
+  Oid relid = PG_GETARG_OID(0);
+  Relation rel = relation_open(relid, ShareRowExclusiveLock);
+  const char* relname = RelationGetRelationName(rel);
+  if (!pg_class_ownercheck(relid, GetUserId()))
+    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relname);
+  if (tracked_event_table(rel) == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table \"%s\" is not tracked", relname)));
+  relation_close(rel, NoLock);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  Oid types[1] = {REGCLASSOID};
+  Datum args[1] = {ObjectIdGetDatum(relid)};
+  capture_suppressed = true;  // reset on error by the abort callbacks
+  int rc = SPI_execute_with_args("SELECT chronicle._sync($1, NULL, NULL)", 1, types, args, nullptr, false, 1);
+  capture_suppressed = false;
+  if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "chronicle: apply_due failed");
+  bool isnull;
+  int64 n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  SPI_finish();
+  PG_RETURN_INT64(n);
 }
