@@ -445,3 +445,7 @@ END
 $fn$;
 COMMENT ON FUNCTION chronicle.create_time_travel_view(regclass, name) IS
   'Creates view_schema.<table> showing a tracked table as of SET chronicle.known_at / chronicle.valid_at';
+CREATE FUNCTION chronicle.capture_flush() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'chronicle_capture_flush';
+COMMENT ON FUNCTION chronicle.capture_flush() IS
+  'AFTER STATEMENT trigger of tracked tables: records the changes the statement captured, in one INSERT';

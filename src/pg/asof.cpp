@@ -20,6 +20,7 @@ extern "C" {
 #include "parser/parse_type.h"
 #include "utils/array.h"
 #include "utils/regproc.h"
+#include "utils/typcache.h"
 }
 
 namespace chronicle::pg {
@@ -346,16 +347,98 @@ static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampT
 }
 
 // RowsOut is a fold's rows copied out of C++: keys and JSON texts (malloc'd).
+// Shape is a table's row type, prepared for building rows straight from
+// JSON values: each column's input function reads the value's text (what
+// row_to_json wrote is its output text); json/jsonb columns read the JSON
+// text itself. Array and composite columns (written as JSON arrays and
+// objects) need jsonb_populate_record: then fast is false.
+struct Shape {
+  TupleDesc desc;
+  int natts;
+  char** names;  // nullptr for dropped columns
+  bool* jsonish;
+  FmgrInfo* in;
+  Oid* ioparam;
+  bool fast;
+};
+
+// shape_of prepares the row type rowtype.
+static Shape shape_of(Oid rowtype) {
+  Shape sh;
+  sh.desc = lookup_rowtype_tupdesc_copy(rowtype, -1);
+  sh.natts = sh.desc->natts;
+  sh.names = static_cast<char**>(palloc0(sizeof(char*) * (sh.natts + 1)));
+  sh.jsonish = static_cast<bool*>(palloc0(sizeof(bool) * (sh.natts + 1)));
+  sh.in = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * (sh.natts + 1)));
+  sh.ioparam = static_cast<Oid*>(palloc0(sizeof(Oid) * (sh.natts + 1)));
+  sh.fast = true;
+  for (int i = 0; i < sh.natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(sh.desc, i);
+    if (a->attisdropped) continue;
+    sh.names[i] = pstrdup(NameStr(a->attname));
+    Oid base = getBaseType(a->atttypid);
+    sh.jsonish[i] = base == JSONOID || base == JSONBOID;
+    if (!sh.jsonish[i] && (OidIsValid(get_element_type(base)) || type_is_rowtype(base))) sh.fast = false;
+    Oid infunc;
+    getTypeInputInfo(a->atttypid, &infunc, &sh.ioparam[i]);
+    fmgr_info(infunc, &sh.in[i]);
+  }
+  return sh;
+}
+
+// fields_of extracts a row's column texts for sh (malloc'd; nullptr = SQL
+// NULL), inside the guard.
+static char** fields_of(const core::Json& row, const Shape& sh) {
+  char** f = static_cast<char**>(calloc(sh.natts + 1, sizeof(char*)));
+  if (f == nullptr) throw std::bad_alloc();
+  for (int i = 0; i < sh.natts; i++) {
+    if (sh.names[i] == nullptr) continue;
+    const core::Json* v = row.find(sh.names[i]);
+    if (v == nullptr || v->is_null()) continue;
+    if (sh.jsonish[i] || v->kind() == core::Json::Kind::Array || v->kind() == core::Json::Kind::Object)
+      f[i] = malloc_str(core::to_json_text(*v));
+    else if (v->kind() == core::Json::Kind::Bool)
+      f[i] = malloc_str(v->as_bool() ? "true" : "false");
+    else
+      f[i] = malloc_str(v->text());
+  }
+  return f;
+}
+
+// free_fields frees what fields_of made.
+static void free_fields(char** f, int natts) {
+  if (f == nullptr) return;
+  for (int i = 0; i < natts; i++) free(f[i]);
+  free(f);
+}
+
+// build_row forms a row of sh from its column texts.
+static HeapTuple build_row(const Shape& sh, char** f) {
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * (sh.natts + 1)));
+  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * (sh.natts + 1)));
+  for (int i = 0; i < sh.natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(sh.desc, i);
+    nulls[i] = f[i] == nullptr || a->attisdropped;
+    values[i] = nulls[i] ? (Datum)0 : InputFunctionCall(&sh.in[i], f[i], sh.ioparam[i], a->atttypmod);
+  }
+  return heap_form_tuple(sh.desc, values, nulls);
+}
+
+// RowsOut is a fold's rows copied out of C++ (malloc'd): keys, JSON texts
+// (when asked for, or when the shape is not fast) and column texts.
 struct RowsOut {
   size_t n = 0;
   char** keys = nullptr;
   char** images = nullptr;
+  char*** fields = nullptr;
+  int natts = 0;
 };
 
 // rows_out copies the fold's rows (sorted by key) out of C++, with the
 // table's current column names.
-static RowsOut rows_out(FoldState* st, const Columns& now) {
+static RowsOut rows_out(FoldState* st, const Columns& now, const Shape& sh, bool want_images) {
   RowsOut out;
+  out.natts = sh.natts;
   guarded([&] {
     if (st->have_columns) {
       core::Change c;
@@ -366,10 +449,12 @@ static RowsOut rows_out(FoldState* st, const Columns& now) {
     auto rows = st->fold.rows();
     out.keys = static_cast<char**>(calloc(rows.size() + 1, sizeof(char*)));
     out.images = static_cast<char**>(calloc(rows.size() + 1, sizeof(char*)));
-    if (!out.keys || !out.images) throw std::bad_alloc();
+    out.fields = static_cast<char***>(calloc(rows.size() + 1, sizeof(char**)));
+    if (!out.keys || !out.images || !out.fields) throw std::bad_alloc();
     for (const auto& [key, json] : rows) {
       out.keys[out.n] = malloc_str(key);
-      out.images[out.n] = malloc_str(core::to_json_text(*json));
+      if (want_images || !sh.fast) out.images[out.n] = malloc_str(core::to_json_text(*json));
+      if (sh.fast) out.fields[out.n] = fields_of(*json, sh);
       out.n++;
     }
   });
@@ -381,10 +466,18 @@ static void free_rows(RowsOut* r) {
   for (size_t i = 0; i < r->n; i++) {
     free(r->keys[i]);
     free(r->images[i]);
+    free_fields(r->fields[i], r->natts);
   }
   free(r->keys);
   free(r->images);
+  free(r->fields);
   r->n = 0;
+}
+
+// row_datum returns row i of rows as a composite Datum of sh's type.
+static Datum row_datum(const Shape& sh, Typed* typed, const RowsOut& rows, size_t i) {
+  if (sh.fast) return heap_copy_tuple_as_datum(build_row(sh, rows.fields[i]), sh.desc);
+  return typed_row(typed, rows.images[i]);
 }
 
 // horizon_args reads (known_at, valid_at) arguments.
@@ -426,19 +519,29 @@ extern "C" Datum chronicle_as_of(PG_FUNCTION_ARGS) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   MemoryContext spi = MemoryContextSwitchTo(outer);
   Columns now = current_columns(t.relid);
+  Shape sh = shape_of(t.rowtype);
   FoldHolder* fold = fold_table(t, h, valid_at);
-  RowsOut rows = rows_out(fold->state, now);
+  RowsOut rows = rows_out(fold->state, now, sh, false);
   destroy_fold(fold);
   Typed typed;
   typed_init(&typed, t.rowtype);
+  MemoryContext per_row = AllocSetContextCreate(CurrentMemoryContext, "chronicle as_of row", ALLOCSET_DEFAULT_SIZES);
   for (size_t i = 0; i < rows.n; i++) {
-    HeapTupleHeader hdr = DatumGetHeapTupleHeader(typed_row(&typed, rows.images[i]));
-    HeapTupleData tuple;
-    tuple.t_len = HeapTupleHeaderGetDatumLength(hdr);
-    ItemPointerSetInvalid(&tuple.t_self);
-    tuple.t_tableOid = InvalidOid;
-    tuple.t_data = hdr;
-    tuplestore_puttuple(rsinfo->setResult, &tuple);
+    MemoryContext old = MemoryContextSwitchTo(per_row);
+    if (sh.fast) {
+      tuplestore_puttuple(rsinfo->setResult, build_row(sh, rows.fields[i]));
+    } else {
+      HeapTupleHeader hdr = DatumGetHeapTupleHeader(typed_row(&typed, rows.images[i]));
+      HeapTupleData tuple;
+      tuple.t_len = HeapTupleHeaderGetDatumLength(hdr);
+      ItemPointerSetInvalid(&tuple.t_self);
+      tuple.t_tableOid = InvalidOid;
+      tuple.t_data = hdr;
+      tuplestore_puttuple(rsinfo->setResult, &tuple);
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(per_row);
+    if (i % 1000 == 0) CHECK_FOR_INTERRUPTS();
   }
   free_rows(&rows);
   MemoryContextSwitchTo(spi);
@@ -461,11 +564,12 @@ extern "C" Datum chronicle_diff(PG_FUNCTION_ARGS) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   MemoryContext spi = MemoryContextSwitchTo(outer);
   Columns now = current_columns(t.relid);
+  Shape sh = shape_of(t.rowtype);
   FoldHolder* f1 = fold_table(t, h1, valid_at);
-  RowsOut a = rows_out(f1->state, now);
+  RowsOut a = rows_out(f1->state, now, sh, true);
   destroy_fold(f1);
   FoldHolder* f2 = fold_table(t, h2, valid_at);
-  RowsOut b = rows_out(f2->state, now);
+  RowsOut b = rows_out(f2->state, now, sh, true);
   destroy_fold(f2);
   Typed typed;
   typed_init(&typed, t.rowtype);
@@ -474,21 +578,26 @@ extern "C" Datum chronicle_diff(PG_FUNCTION_ARGS) {
     int cmp = i >= a.n ? 1 : j >= b.n ? -1 : strcmp(a.keys[i], b.keys[j]);
     const char* change;
     const char* key;
-    const char* before = nullptr;
-    const char* after = nullptr;
+    Datum before = (Datum)0, after = (Datum)0;
+    bool no_before = true, no_after = true;
     if (cmp < 0) {
-      change = "removed", key = a.keys[i], before = a.images[i], i++;
+      change = "removed", key = a.keys[i], before = row_datum(sh, &typed, a, i), no_before = false;
+      i++;
     } else if (cmp > 0) {
-      change = "added", key = b.keys[j], after = b.images[j], j++;
+      change = "added", key = b.keys[j], after = row_datum(sh, &typed, b, j), no_after = false;
+      j++;
     } else {
       bool same = strcmp(a.images[i], b.images[j]) == 0;
-      change = "changed", key = a.keys[i], before = a.images[i], after = b.images[j];
+      change = "changed", key = a.keys[i];
+      if (!same) {
+        before = row_datum(sh, &typed, a, i), no_before = false;
+        after = row_datum(sh, &typed, b, j), no_after = false;
+      }
       i++, j++;
       if (same) continue;
     }
-    Datum values[4] = {CStringGetTextDatum(change), CStringGetTextDatum(key),
-                       before ? typed_row(&typed, before) : (Datum)0, after ? typed_row(&typed, after) : (Datum)0};
-    bool nulls[4] = {false, false, before == nullptr, after == nullptr};
+    Datum values[4] = {CStringGetTextDatum(change), CStringGetTextDatum(key), before, after};
+    bool nulls[4] = {false, false, no_before, no_after};
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }
   free_rows(&a);

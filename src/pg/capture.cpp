@@ -146,20 +146,46 @@ static Datum image_of(HeapTuple tuple, TupleDesc desc) {
 }
 
 // capture_meta_jsonb returns the meta of a captured change: who and from
-// where, plus chronicle.meta.
+// where, plus chronicle.meta. Cached for the transaction while the session
+// user, application_name and chronicle.meta stay the same.
+static MemoryContext meta_cxt = nullptr;  // child of TopTransactionContext
+static Datum meta_cached = (Datum)0;
+static Oid meta_user = InvalidOid;
+static char* meta_app = nullptr;
+static char* meta_extra = nullptr;
+
+// same_text compares two possibly null strings.
+static bool same_text(const char* a, const char* b) {
+  return (a == nullptr || b == nullptr) ? a == b : strcmp(a, b) == 0;
+}
+
 static Datum capture_meta_jsonb() {
+  const char* app = GetConfigOption("application_name", true, false);
+  const char* extra = capture_meta();
+  Oid user = GetSessionUserId();
+  if (meta_cxt != nullptr && user == meta_user && same_text(app, meta_app) && same_text(extra, meta_extra))
+    return meta_cached;
+  if (meta_cxt == nullptr)
+    meta_cxt = AllocSetContextCreate(TopTransactionContext, "chronicle meta", ALLOCSET_SMALL_SIZES);
+  else
+    MemoryContextReset(meta_cxt);
+  MemoryContext old = MemoryContextSwitchTo(meta_cxt);
   StringInfoData buf;
   initStringInfo(&buf);
   appendStringInfoString(&buf, "{\"user\": ");
-  escape_json(&buf, GetUserNameFromId(GetSessionUserId(), false));
-  const char* app = GetConfigOption("application_name", true, false);
+  escape_json(&buf, GetUserNameFromId(user, false));
   appendStringInfoString(&buf, ", \"application\": ");
   escape_json(&buf, app ? app : "");
   appendStringInfoChar(&buf, '}');
-  Datum base = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
-  const char* extra = capture_meta();
-  if (extra == nullptr) return base;
-  return DirectFunctionCall2(jsonb_concat, base, DirectFunctionCall1(jsonb_in, CStringGetDatum(extra)));
+  Datum meta = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+  if (extra != nullptr)
+    meta = DirectFunctionCall2(jsonb_concat, meta, DirectFunctionCall1(jsonb_in, CStringGetDatum(extra)));
+  meta_cached = meta;
+  meta_user = user;
+  meta_app = app ? pstrdup(app) : nullptr;
+  meta_extra = extra ? pstrdup(extra) : nullptr;
+  MemoryContextSwitchTo(old);
+  return meta_cached;
 }
 
 // Change is one event to record.
@@ -178,7 +204,8 @@ struct CapturePlan {
 };
 static HTAB* capture_plans = nullptr;
 
-// capture_plan returns the cached INSERT plan of an event table.
+// capture_plan returns the cached plan that inserts a batch of captured
+// changes (parallel arrays) into an event table, in array order.
 static SPIPlanPtr capture_plan(Oid evrelid) {
   if (capture_plans == nullptr) {
     HASHCTL ctl;
@@ -193,9 +220,13 @@ static SPIPlanPtr capture_plan(Oid evrelid) {
   if (found) return e->plan;
   char* sql = psprintf(
       "INSERT INTO %s (stream, type, payload, valid_from, valid_to, meta, assigned) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      "SELECT u.s, u.t, u.p, u.vf, u.vt, u.m, u.a::pg_catalog.text[] "
+      "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+      "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)) "
+      "AS u(s, t, p, vf, vt, m, a)",
       quote_qualified_identifier(get_namespace_name(get_rel_namespace(evrelid)), get_rel_name(evrelid)));
-  Oid types[7] = {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, TEXTARRAYOID};
+  Oid types[7] = {TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+                  JSONBARRAYOID, TEXTARRAYOID};
   SPIPlanPtr plan = SPI_prepare(sql, 7, types);
   if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
   SPI_keepplan(plan);
@@ -237,28 +268,141 @@ static ValidRange valid_range() {
   return r;
 }
 
-// record inserts captured changes into the event table as its owner (SPI
-// connected by the caller).
-static void record(const TrackInfo* t, const Captured* changes, int n, const ValidRange& r,
-                   TimestampTz valid_from_override, bool override_from) {
-  SPIPlanPtr plan = capture_plan(t->evrelid);
-  Datum meta = capture_meta_jsonb();
-  SavedUser s = become(t->evowner);
-  for (int i = 0; i < n; i++) {
-    const Captured& c = changes[i];
-    Datum args[7] = {c.stream,
-                     CStringGetTextDatum(c.type),
-                     c.payload,
-                     TimestampTzGetDatum(override_from ? valid_from_override : r.from.value),
-                     TimestampTzGetDatum(r.to.value),
-                     meta,
-                     c.assigned};
-    char nulls[7] = {' ', ' ', c.payload_null ? 'n' : ' ', (override_from || r.from.set) ? ' ' : 'n',
-                     r.to.set ? ' ' : 'n', ' ', c.assigned_null ? 'n' : ' '};
-    int rc = SPI_execute_plan(plan, args, nulls, false, 0);
-    if (rc != SPI_OK_INSERT) elog(ERROR, "chronicle: recording a change failed: %s", SPI_result_code_string(rc));
+// Pending holds the captured changes of one event table until the end of
+// the statement that made them (the flush trigger), or pre-commit.
+enum { P_STREAM, P_TYPE, P_PAYLOAD, P_VF, P_VT, P_META, P_ASSIGNED, P_NCOLS };
+static const Oid kPendingTypes[P_NCOLS] = {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID,
+                                           TIMESTAMPTZOID, JSONBOID, TEXTOID};
+struct Pending {
+  Oid evrelid;
+  Oid evowner;
+  int n, cap;
+  Datum* col[P_NCOLS];
+  bool* null[P_NCOLS];
+  SubTransactionId* subid;
+};
+static MemoryContext pending_cxt = nullptr;  // child of TopTransactionContext
+static HTAB* pending = nullptr;
+
+// pending_for returns the buffer of an event table.
+static Pending* pending_for(const TrackInfo* t) {
+  if (pending_cxt == nullptr) {
+    pending_cxt = AllocSetContextCreate(TopTransactionContext, "chronicle pending changes", ALLOCSET_DEFAULT_SIZES);
+    pending = nullptr;
   }
-  restore_user(s);
+  if (pending == nullptr) {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(Pending);
+    ctl.hcxt = pending_cxt;
+    pending = hash_create("chronicle pending", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* p = static_cast<Pending*>(hash_search(pending, &t->evrelid, HASH_ENTER, &found));
+  if (!found) {
+    p->evowner = t->evowner;
+    p->n = 0;
+    p->cap = 64;
+    for (int c = 0; c < P_NCOLS; c++) {
+      p->col[c] = static_cast<Datum*>(MemoryContextAlloc(pending_cxt, sizeof(Datum) * p->cap));
+      p->null[c] = static_cast<bool*>(MemoryContextAlloc(pending_cxt, sizeof(bool) * p->cap));
+    }
+    p->subid = static_cast<SubTransactionId*>(MemoryContextAlloc(pending_cxt, sizeof(SubTransactionId) * p->cap));
+  }
+  if (p->n == p->cap) {
+    p->cap *= 2;
+    for (int c = 0; c < P_NCOLS; c++) {
+      p->col[c] = static_cast<Datum*>(repalloc_huge(p->col[c], sizeof(Datum) * p->cap));
+      p->null[c] = static_cast<bool*>(repalloc_huge(p->null[c], sizeof(bool) * p->cap));
+    }
+    p->subid = static_cast<SubTransactionId*>(repalloc_huge(p->subid, sizeof(SubTransactionId) * p->cap));
+  }
+  return p;
+}
+
+// buffer adds captured changes to their event table's pending batch.
+static void buffer(const TrackInfo* t, const Captured* changes, int n, const ValidRange& r,
+                   bool all_time) {
+  Datum meta = capture_meta_jsonb();
+  for (int i = 0; i < n; i++) {
+    Pending* p = pending_for(t);
+    MemoryContext old = MemoryContextSwitchTo(pending_cxt);
+    const Captured& c = changes[i];
+    int k = p->n++;
+    p->subid[k] = GetCurrentSubTransactionId();
+    p->col[P_STREAM][k] = datumCopy(c.stream, false, -1);
+    p->null[P_STREAM][k] = false;
+    p->col[P_TYPE][k] = CStringGetTextDatum(c.type);
+    p->null[P_TYPE][k] = false;
+    p->null[P_PAYLOAD][k] = c.payload_null;
+    p->col[P_PAYLOAD][k] = c.payload_null ? (Datum)0 : datumCopy(c.payload, false, -1);
+    p->null[P_VF][k] = !(all_time || r.from.set);
+    p->col[P_VF][k] = TimestampTzGetDatum(all_time ? DT_NOBEGIN : r.from.value);
+    p->null[P_VT][k] = all_time || !r.to.set;
+    p->col[P_VT][k] = TimestampTzGetDatum(r.to.value);
+    p->col[P_META][k] = datumCopy(meta, false, -1);
+    p->null[P_META][k] = false;
+    p->null[P_ASSIGNED][k] = c.assigned_null;
+    p->col[P_ASSIGNED][k] =
+        c.assigned_null ? (Datum)0 : CStringGetTextDatum(OidOutputFunctionCall(F_ARRAY_OUT, c.assigned));
+    MemoryContextSwitchTo(old);
+  }
+}
+
+// flush_pending inserts every pending change into its event table, as the
+// event table's owner, one INSERT per event table.
+void flush_pending() {
+  if (pending == nullptr) return;
+  HASH_SEQ_STATUS it;
+  Pending* p;
+  bool connected = false;
+  hash_seq_init(&it, pending);
+  while ((p = static_cast<Pending*>(hash_seq_search(&it))) != nullptr) {
+    if (p->n == 0) continue;
+    if (!connected) {
+      if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+      connected = true;
+    }
+    Datum args[P_NCOLS];
+    int dims[1] = {p->n};
+    int lbs[1] = {1};
+    for (int c = 0; c < P_NCOLS; c++) {
+      int16 len;
+      bool byval;
+      char align;
+      get_typlenbyvalalign(kPendingTypes[c], &len, &byval, &align);
+      args[c] = PointerGetDatum(construct_md_array(p->col[c], p->null[c], 1, dims, lbs, kPendingTypes[c], len,
+                                                   byval, align));
+    }
+    int n = p->n;
+    p->n = 0;  // taken, whatever happens next
+    SavedUser s = become(p->evowner);
+    int rc = SPI_execute_plan(capture_plan(p->evrelid), args, nullptr, false, 0);
+    restore_user(s);
+    if (rc != SPI_OK_INSERT || SPI_processed != (uint64)n)
+      elog(ERROR, "chronicle: recording captured changes failed: %s", SPI_result_code_string(rc));
+  }
+  if (connected) SPI_finish();
+  if (pending_cxt != nullptr) MemoryContextReset(pending_cxt);
+  pending = nullptr;
+}
+
+// forget_pending drops what a failed subtransaction (or transaction)
+// captured; at transaction end everything goes with its memory.
+void forget_pending(bool xact_end, SubTransactionId aborted) {
+  if (xact_end) {
+    pending_cxt = nullptr;
+    pending = nullptr;
+    meta_cxt = nullptr;
+    return;
+  }
+  if (pending == nullptr) return;
+  HASH_SEQ_STATUS it;
+  Pending* p;
+  hash_seq_init(&it, pending);
+  while ((p = static_cast<Pending*>(hash_seq_search(&it))) != nullptr)
+    while (p->n > 0 && p->subid[p->n - 1] >= aborted) p->n--;
 }
 
 // assigned_columns returns the columns an UPDATE assigned: its SET list
@@ -319,9 +463,7 @@ static void capture_row(TriggerData* td, const ValidRange& r) {
       changes[n++] = Captured{newkey, "update", image_of(newt, desc), false, assigned, false};
     }
   }
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  record(t, changes, n, r, 0, false);
-  SPI_finish();
+  buffer(t, changes, n, r, false);
 }
 
 // record_table_event records a table-level event (truncate, schema) under
@@ -331,9 +473,8 @@ void record_table_event(Relation rel, const char* evname, const char* type, Datu
   const TrackInfo* t = track_info(rel, evname);
   ValidRange r = all_time ? ValidRange{{false, 0}, {false, 0}} : valid_range();
   Captured c{CStringGetTextDatum(""), type, payload, false, 0, true};
-  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  record(t, &c, 1, r, DT_NOBEGIN, all_time);
-  SPI_finish();
+  buffer(t, &c, 1, r, all_time);
+  flush_pending();
 }
 
 // schema_payload describes rel's columns: attnum, name and type of each.
@@ -389,6 +530,7 @@ static int64 snapshot_rows(Relation rel, const char* evname) {
   SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
   Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
   ValidRange all{{false, 0}, {false, 0}};
+  (void)all;
   int64 total = 0;
   MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "chronicle snapshot", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
@@ -400,8 +542,9 @@ static int64 snapshot_rows(Relation rel, const char* evname) {
     for (uint64 i = 0; i < got; i++) {
       // The cursor's tuples have the query's descriptor, which is rel's.
       Captured c{key_of(t, tt->vals[i], desc), "snapshot", image_of(tt->vals[i], desc), false, 0, true};
-      record(t, &c, 1, all, DT_NOBEGIN, true);
+      buffer(t, &c, 1, all, true);
       total++;
+      if (total % 10000 == 0) flush_pending();
       if (total % 100000 == 0)
         ereport(NOTICE, (errmsg("chronicle.track: %lld rows of \"%s\" recorded", (long long)total,
                                 RelationGetRelationName(rel))));
@@ -413,6 +556,7 @@ static int64 snapshot_rows(Relation rel, const char* evname) {
   }
   SPI_cursor_close(portal);
   MemoryContextDelete(batch);
+  flush_pending();
   return total;
 }
 
@@ -426,6 +570,15 @@ PG_FUNCTION_INFO_V1(chronicle_capture_guard);
 PG_FUNCTION_INFO_V1(chronicle_track);
 PG_FUNCTION_INFO_V1(chronicle_untrack);
 PG_FUNCTION_INFO_V1(chronicle_apply_due);
+PG_FUNCTION_INFO_V1(chronicle_capture_flush);
+}
+
+// chronicle_capture_flush is the AFTER STATEMENT trigger of tracked tables:
+// it records the changes the statement's row triggers captured.
+extern "C" Datum chronicle_capture_flush(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.capture_flush() must be called as a trigger");
+  flush_pending();
+  return PointerGetDatum(nullptr);
 }
 
 // chronicle_capture is the AFTER ROW (insert, update, delete) and BEFORE
@@ -536,7 +689,9 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
       "CREATE TRIGGER zz_chronicle_capture AFTER INSERT OR UPDATE OR DELETE ON %s "
       "FOR EACH ROW EXECUTE FUNCTION chronicle.capture(%s)",
       "CREATE TRIGGER zz_chronicle_capture_truncate BEFORE TRUNCATE ON %s "
-      "FOR EACH STATEMENT EXECUTE FUNCTION chronicle.capture(%s)"};
+      "FOR EACH STATEMENT EXECUTE FUNCTION chronicle.capture(%s)",
+      "CREATE TRIGGER zz_chronicle_capture_flush AFTER INSERT OR UPDATE OR DELETE ON %s "
+      "FOR EACH STATEMENT EXECUTE FUNCTION chronicle.capture_flush(%s)"};
   for (const char* d : ddl)
     if (SPI_execute(psprintf(d, qualified, lit), false, 0) != SPI_OK_UTILITY)
       elog(ERROR, "chronicle: creating the capture triggers failed");
@@ -569,7 +724,8 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
   Oid evrelid = resolve_event_table(ev);
   char* qualified = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), relname);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  const char* names[] = {"zz_chronicle_capture_guard", "zz_chronicle_capture", "zz_chronicle_capture_truncate"};
+  const char* names[] = {"zz_chronicle_capture_guard", "zz_chronicle_capture", "zz_chronicle_capture_truncate",
+                         "zz_chronicle_capture_flush"};
   for (const char* n : names)
     if (SPI_execute(psprintf("DROP TRIGGER IF EXISTS %s ON %s", n, qualified), false, 0) != SPI_OK_UTILITY)
       elog(ERROR, "chronicle: dropping the capture triggers failed");

@@ -20,6 +20,14 @@ void record_table_event(Relation rel, const char* evname, const char* type, Datu
 // schema_payload describes rel's columns as jsonb.
 Datum schema_payload(Relation rel);
 
+// flush_pending records the captured changes still buffered (the flush
+// trigger at statement end, pre-commit, and table-level events).
+void flush_pending();
+
+// forget_pending drops buffered changes of an aborted subtransaction (all of
+// them, and the buffers, at transaction end).
+void forget_pending(bool xact_end, SubTransactionId aborted);
+
 // init_capture registers cache invalidations; called from _PG_init.
 void init_capture();
 

@@ -2,6 +2,7 @@
 // readers' horizon (doc/design.md, "Transaction time").
 #include "txtime.hpp"
 
+#include "capture.hpp"
 #include "guard.hpp"
 #include "period.hpp"
 
@@ -411,9 +412,11 @@ static void reset_xact() {
 static void xact_callback(XactEvent event, void*) {
   switch (event) {
     case XACT_EVENT_PRE_COMMIT:
+      flush_pending();  // changes whose statement trigger did not run
       stamp_at_commit();
       break;
     case XACT_EVENT_PRE_PREPARE:
+      flush_pending();
       if (xact_tables != nullptr && hash_get_num_entries(xact_tables) > 0)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("cannot PREPARE a transaction that wrote to a chronicle event table"),
@@ -424,6 +427,7 @@ static void xact_callback(XactEvent event, void*) {
     case XACT_EVENT_PREPARE:
     case XACT_EVENT_PARALLEL_COMMIT:
     case XACT_EVENT_PARALLEL_ABORT:
+      forget_pending(true, InvalidSubTransactionId);
       reset_xact();
       break;
     default:
@@ -433,8 +437,9 @@ static void xact_callback(XactEvent event, void*) {
 
 // subxact_callback: rows of an aborted subtransaction leave holes, and the
 // version cache may name versions that no longer exist.
-static void subxact_callback(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
+static void subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId, void*) {
   if (event == SUBXACT_EVENT_ABORT_SUB) {
+    forget_pending(false, mySubid);
     if (xact_tables != nullptr) force_restamp = true;
     if (xact_versions != nullptr) {
       hash_destroy(xact_versions);
