@@ -243,7 +243,8 @@ DECLARE
   r record;
 BEGIN
   FOR r IN SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
-            WHERE object_type OPERATOR(pg_catalog.=) 'table' LOOP
+            WHERE object_type OPERATOR(pg_catalog.=) 'table'
+               OR object_type OPERATOR(pg_catalog.=) 'table column' LOOP
     PERFORM chronicle._record_schema(r.objid::pg_catalog.regclass);
   END LOOP;
 END

@@ -168,4 +168,171 @@ const Json* RowFold::find(const std::string& key) const {
   return found == rows_.end() ? nullptr : &found->second;
 }
 
+// ---------------------------------------------------------------- ReverseFold
+//
+// Member order: RowFold keeps the row's members where they are and appends a
+// column the row lacks when an update first sets it, so the final row is the
+// settling image's members followed by the other recorded columns in the
+// order of the oldest update that set them (then their place in its assigned
+// list). Pending::columns is kept in exactly that order: each older Update
+// moves the columns it sets to the front, in its assigned order. An Update
+// fed with a null image (wants() said no: all its columns are already
+// recorded) is taken to carry the columns it assigned, which holds whenever
+// images carry their assigned columns; a caller that passes the image anyway
+// gets RowFold's order in every case.
+
+namespace {
+
+// find_column returns the index of name in columns from first on, or npos.
+std::size_t find_column(const std::vector<std::pair<std::string, Json>>& columns, std::size_t first,
+                        const std::string& name) {
+  for (std::size_t i = first; i < columns.size(); ++i)
+    if (columns[i].first == name) return i;
+  return std::string::npos;
+}
+
+// release_columns frees the recorded columns of a key that needs them no more.
+void release_columns(std::vector<std::pair<std::string, Json>>& columns) {
+  std::vector<std::pair<std::string, Json>>().swap(columns);
+}
+
+}  // namespace
+
+// ReverseFold::find returns key's entry (nullptr when none), hashing key only
+// when it is not the key looked up last (entries are never erased, and a node
+// of an unordered_map stays where it is when the table rehashes).
+const ReverseFold::Pending* ReverseFold::find(const std::string& key) const {
+  if (cache_valid_ && key == cached_key_) return cached_;
+  auto found = keys_.find(key);
+  cached_key_ = key;  // reuses cached_key_'s buffer: no allocation once it is large enough
+  cached_ = found == keys_.end() ? nullptr : &found->second;
+  cache_valid_ = true;
+  return cached_;
+}
+
+// ReverseFold::settled tells whether no older change can affect key.
+bool ReverseFold::settled(const std::string& key) const {
+  if (done_) return true;
+  const Pending* pending = find(key);
+  return pending && pending->settled;
+}
+
+// ReverseFold::wants tells whether an Update of key assigning these columns
+// would record a value (one of them is still open).
+bool ReverseFold::wants(const std::string& key, const std::vector<std::string>& assigned) const {
+  if (done_ || assigned.empty()) return false;
+  const Pending* pending = find(key);
+  if (!pending) return true;
+  if (pending->settled) return false;
+  for (const auto& column : assigned)
+    if (find_column(pending->columns, 0, column) == std::string::npos) return true;
+  return false;
+}
+
+// ReverseFold::apply feeds the next older change, with one lookup of its key.
+void ReverseFold::apply(const Change& change) {
+  if (done_) return;
+  switch (change.op) {
+    case ChangeOp::Truncate:
+      for (auto& entry : keys_) {
+        Pending& pending = entry.second;
+        if (pending.settled) continue;
+        pending.settled = true;
+        pending.present = false;
+        release_columns(pending.columns);
+      }
+      done_ = true;
+      return;
+    case ChangeOp::Schema:
+      return;  // not fed: the caller renames images to one set of names
+    case ChangeOp::Snapshot:
+    case ChangeOp::Insert:
+    case ChangeOp::Update:
+    case ChangeOp::Delete:
+      break;
+  }
+
+  // One lookup (usually already made by settled or wants); a new key's entry
+  // is made here. The const_cast is sound: find returns an entry of keys_,
+  // and this object is not const.
+  const Pending* held = find(change.key);
+  if (!held) {
+    held = &keys_.try_emplace(change.key).first->second;
+    cached_ = held;  // cached_key_ is change.key: find just looked it up
+  }
+  Pending& pending = const_cast<Pending&>(*held);
+  if (pending.settled) return;  // a newer change decided this key
+  auto& columns = pending.columns;
+
+  switch (change.op) {
+    case ChangeOp::Update: {
+      const bool have_image = !change.image.is_null();
+      if (have_image) require_object(change, "an update");
+      // Move the columns this update sets to the front, in its assigned
+      // order, recording those still open; [0, front) holds them.
+      std::size_t front = 0;
+      for (const auto& column : change.assigned) {
+        if (find_column(columns, 0, column) < front) continue;  // listed twice
+        const Json* value = have_image ? change.image.find(column) : nullptr;
+        std::size_t at = find_column(columns, front, column);
+        if (at != std::string::npos) {
+          if (have_image && !value) continue;  // the image lacks it: this update leaves it
+          std::rotate(columns.begin() + static_cast<std::ptrdiff_t>(front),
+                      columns.begin() + static_cast<std::ptrdiff_t>(at),
+                      columns.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+        } else {
+          if (!value) continue;  // still open: an older change decides it
+          columns.emplace(columns.begin() + static_cast<std::ptrdiff_t>(front), column, *value);
+        }
+        ++front;
+      }
+      return;
+    }
+    case ChangeOp::Snapshot:
+    case ChangeOp::Insert: {
+      require_object(change, change.op == ChangeOp::Snapshot ? "a snapshot" : "an insert");
+      if (columns.empty()) {
+        pending.row = change.image;
+      } else {
+        const auto& image = change.image.members();
+        std::vector<Json::Member> members;
+        members.reserve(image.size() + columns.size());
+        members.insert(members.end(), image.begin(), image.end());
+        const std::size_t held = members.size();
+        for (auto& [name, value] : columns) {
+          auto end = members.begin() + static_cast<std::ptrdiff_t>(held);
+          auto in_image = std::find_if(members.begin(), end, [&](const Json::Member& m) { return m.first == name; });
+          if (in_image != end) in_image->second = std::move(value);
+          else members.emplace_back(std::move(name), std::move(value));
+        }
+        pending.row = Json::object(std::move(members));
+      }
+      pending.settled = true;
+      pending.present = true;
+      release_columns(columns);
+      return;
+    }
+    case ChangeOp::Delete:
+      pending.settled = true;
+      pending.present = false;
+      release_columns(columns);
+      return;
+    case ChangeOp::Truncate:
+    case ChangeOp::Schema:
+      return;  // handled above
+  }
+}
+
+// ReverseFold::rows lists the rows present in byte order of their keys.
+std::vector<std::pair<std::string, Json>> ReverseFold::rows() const {
+  std::vector<const std::pair<const std::string, Pending>*> present;
+  for (const auto& entry : keys_)
+    if (entry.second.present) present.push_back(&entry);
+  std::sort(present.begin(), present.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<std::pair<std::string, Json>> out;
+  out.reserve(present.size());
+  for (const auto* entry : present) out.emplace_back(entry->first, entry->second.row);
+  return out;
+}
+
 }  // namespace chronicle::core

@@ -59,4 +59,46 @@ class RowFold {
   std::unordered_map<std::string, Json> rows_;
 };
 
+// ReverseFold computes the same rows as RowFold from the same changes fed
+// in the opposite order (newest first), touching as little as possible:
+// a key is settled by its newest Insert/Snapshot (the row: that image with
+// the columns of newer Updates laid over it, the newest Update of a column
+// winning) or by its newest Delete (no row); a Truncate settles every key
+// not settled yet as absent and ends the fold; Updates of a key never
+// settled (no older Insert/Snapshot) leave no row. Schema changes are not
+// fed: images must already use one set of column names (the caller renames
+// them).
+class ReverseFold {
+ public:
+  // settled tells whether key needs no older change (the caller may skip
+  // reading its image); done tells that no older change matters at all.
+  bool settled(const std::string& key) const;
+  bool done() const noexcept { return done_; }
+  // wants tells which of an Update's assigned columns are still open for
+  // key (the caller parses the image only if one is).
+  bool wants(const std::string& key, const std::vector<std::string>& assigned) const;
+  // apply feeds the next older change (its image parsed when needed: a null
+  // Json for Delete/Truncate, or when wants() said no).
+  void apply(const Change& change);
+  // rows returns the rows, ordered by key (byte order), like RowFold::rows.
+  std::vector<std::pair<std::string, Json>> rows() const;
+
+ private:
+  struct Pending {
+    std::vector<std::pair<std::string, Json>> columns;  // newest value of each column seen
+    bool settled = false;
+    bool present = false;
+    Json row;
+  };
+  // find looks key up, remembering the answer so that the settled, wants and
+  // apply calls for one change hash the key once (nullptr: not held).
+  const Pending* find(const std::string& key) const;
+
+  std::unordered_map<std::string, Pending> keys_;
+  bool done_ = false;
+  mutable std::string cached_key_;          // the key find looked up last
+  mutable const Pending* cached_ = nullptr;  // its entry in keys_ (nodes never move)
+  mutable bool cache_valid_ = false;
+};
+
 }  // namespace chronicle::core

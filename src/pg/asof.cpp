@@ -5,6 +5,7 @@
 // jsonb_populate_record.
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,11 @@ static Tracked find_tracked(Oid rowtype) {
                     errmsg("%s is not the row type of a table", format_type_be(rowtype)),
                     errhint("Pass a null of the table's row type, as in chronicle.as_of(NULL::public.orders).")));
   Relation rel = relation_open(relid, AccessShareLock);
+  if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
+                    errhint("Pass a null of a tracked table's row type, as in chronicle.as_of(NULL::public.orders).")));
+  flush_pending();  // this transaction's changes of a statement still running
   const char* ev = tracked_event_table(rel);
   char* evname = nullptr;
   Oid evrelid = InvalidOid;
@@ -108,10 +114,14 @@ static Datum typed_row(Typed* t, const char* image) {
 
 // FoldState is the C++ state of one fold; it lives in palloc'd memory and
 // is destroyed by a memory context callback, so an ERROR cannot leak it.
+struct Epoch {
+  int64 position;  // the schema event that starts it
+  std::unordered_map<std::string, std::string> to_current;  // its names -> current names
+};
 struct FoldState {
-  core::RowFold fold;
-  std::map<int, std::string> columns;  // attnum -> name, from schema events
-  bool have_columns = false;
+  core::ReverseFold fold;
+  std::vector<Epoch> epochs;  // by position
+  core::Change scratch;       // the change being fed
 };
 struct FoldHolder {
   FoldState* state;
@@ -177,6 +187,13 @@ static Columns current_columns(Oid relid) {
 static std::vector<std::pair<std::string, std::string>> renames_to_current(
     const std::map<int, std::string>& epoch, const Columns& now) {
   std::vector<std::pair<std::string, std::string>> first, second;
+  // A dropped column (its attnum is gone) takes a name no column has: a
+  // column added later under the same name is another column.
+  for (const auto& [attnum, name] : epoch) {
+    bool live = false;
+    for (int i = 0; i < now.n && !live; i++) live = now.attnum[i] == attnum;
+    if (!live) first.emplace_back(name, "\x01dropped-" + std::to_string(attnum));
+  }
   for (int i = 0; i < now.n; i++) {
     auto it = epoch.find(now.attnum[i]);
     if (it == epoch.end() || it->second == now.name[i]) continue;
@@ -200,78 +217,78 @@ static core::Json rename_members(const core::Json& image,
   return core::Json::object(std::move(members));
 }
 
-// RawChange is one loaded captured change, plain data for the fold.
-struct RawChange {
-  char* type;
-  char* stream;
-  char* payload;     // JSON text or nullptr
-  char** assigned;   // Update's columns
-  int nassigned;
-};
-
-// apply_batch folds a batch of changes (inside the guard).
-static void apply_batch(FoldState* st, const RawChange* raw, int n) {
+// load_epochs reads the schema events of t (SPI connected) and stores, for
+// each, how its column names map to the current ones (by attnum).
+static void load_epochs(const Tracked& t, FoldState* st, const Columns& now) {
+  SavedUser s = become(t.evowner);
+  int rc = SPI_execute(
+      psprintf("SELECT e.position, (c OPERATOR(pg_catalog.->>) 'attnum')::int, c OPERATOR(pg_catalog.->>) 'name' "
+               "FROM %s AS e, pg_catalog.jsonb_array_elements(e.payload OPERATOR(pg_catalog.->) 'columns') AS c "
+               "WHERE e.stream OPERATOR(pg_catalog.=) '' AND e.type OPERATOR(pg_catalog.=) 'schema' "
+               "ORDER BY e.position",
+               t.evname),
+      true, 0);
+  restore_user(s);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading schema events failed");
+  uint64 n = SPI_processed;
+  int64* pos = static_cast<int64*>(palloc(sizeof(int64) * (n + 1)));
+  int* att = static_cast<int*>(palloc(sizeof(int) * (n + 1)));
+  char** name = static_cast<char**>(palloc(sizeof(char*) * (n + 1)));
+  for (uint64 i = 0; i < n; i++) {
+    bool isnull;
+    HeapTuple tup = SPI_tuptable->vals[i];
+    pos[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+    att[i] = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+    name[i] = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+  }
   guarded([&] {
-    for (int i = 0; i < n; i++) {
-      auto op = core::parse_change_op(raw[i].type);
-      if (!op) continue;  // chronicle's markers and user events: not row changes
-      core::Change c;
-      c.op = *op;
-      c.key = raw[i].stream;
-      if (raw[i].payload != nullptr) c.image = core::parse_json(raw[i].payload);
-      if (c.op == core::ChangeOp::Delete || c.op == core::ChangeOp::Truncate) c.image = core::Json();
-      if (c.op == core::ChangeOp::Update) {
-        if (raw[i].payload == nullptr) continue;  // erased
-        for (int k = 0; k < raw[i].nassigned; k++) c.assigned.emplace_back(raw[i].assigned[k]);
+    for (uint64 i = 0; i < n;) {
+      std::map<int, std::string> cols;
+      uint64 j = i;
+      for (; j < n && pos[j] == pos[i]; j++) cols[att[j]] = name[j];
+      Epoch e;
+      e.position = pos[i];
+      // By attnum: a column renamed since maps to its current name; a
+      // dropped one to a name no column has (a column added later under the
+      // same name is another column).
+      for (const auto& [attnum, old] : cols) {
+        int k = 0;
+        while (k < now.n && now.attnum[k] != attnum) k++;
+        if (k == now.n)
+          e.to_current[old] = "\x01dropped-" + std::to_string(attnum);
+        else if (old != now.name[k])
+          e.to_current[old] = now.name[k];
       }
-      if ((c.op == core::ChangeOp::Insert || c.op == core::ChangeOp::Snapshot) && raw[i].payload == nullptr)
-        continue;  // erased
-      if (c.op == core::ChangeOp::Schema) {
-        // Renames: same attnum, another name than the last schema event's.
-        std::map<int, std::string> now;
-        const core::Json* cols = c.image.find("columns");
-        if (cols != nullptr)
-          for (const auto& col : cols->items()) {
-            const core::Json* a = col.find("attnum");
-            const core::Json* nm = col.find("name");
-            if (a && nm) now[std::stoi(a->text())] = nm->text();
-          }
-        if (st->have_columns)
-          for (const auto& [attnum, name] : now) {
-            auto old = st->columns.find(attnum);
-            if (old != st->columns.end() && old->second != name) c.renames.emplace_back(old->second, name);
-          }
-        st->columns = std::move(now);
-        st->have_columns = true;
-      }
-      st->fold.apply(c);
+      st->epochs.push_back(std::move(e));
+      i = j;
     }
   });
 }
 
-// fold_table folds the captured changes of t known at h and valid at
-// valid_at into a new FoldState (SPI connected; owned by the current memory
-// context).
-static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampTz valid_at) {
-  FoldHolder* holder = new_fold();
-  // Superseded positions (corrections of captured changes are rare).
-  HTAB* superseded = nullptr;
-  {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(int64);
-    ctl.entrysize = sizeof(int64);
-    ctl.hcxt = CurrentMemoryContext;
-    superseded = hash_create("chronicle superseded", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
+// to_current maps a column name of an epoch to its current name.
+static const std::string& to_current(const Epoch* e, const std::string& name) {
+  if (e == nullptr) return name;
+  auto it = e->to_current.find(name);
+  return it == e->to_current.end() ? name : it->second;
+}
+
+// superseded_positions returns the positions superseded by a change known
+// at h (corrections of captured changes are rare; SPI connected).
+static HTAB* superseded_positions(const Tracked& t, const ReadHorizon& h, TimestampTz bound) {
+  HASHCTL ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  ctl.keysize = sizeof(int64);
+  ctl.entrysize = sizeof(int64);
+  ctl.hcxt = CurrentMemoryContext;
+  HTAB* superseded = hash_create("chronicle superseded", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
   Oid types[1] = {TIMESTAMPTZOID};
-  TimestampTz bound = h.include_own ? std::max(h.known_at, own_stamp()) : h.known_at;
   Datum args[1] = {TimestampTzGetDatum(bound)};
   SavedUser s = become(t.evowner);
   int rc = SPI_execute_with_args(
       psprintf("SELECT xmin, supersedes, recorded_at FROM %s WHERE supersedes IS NOT NULL "
                "AND recorded_at OPERATOR(pg_catalog.<=) $1", t.evname),
       1, types, args, nullptr, false, 0);
+  restore_user(s);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading corrections failed");
   for (uint64 i = 0; i < SPI_processed; i++) {
     bool isnull;
@@ -283,70 +300,144 @@ static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampT
     int64 pos = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
     hash_search(superseded, &pos, HASH_ENTER, nullptr);
   }
-  Oid ts_pair[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
-  SPIPlanPtr plan = SPI_prepare(
-      psprintf("SELECT xmin, position, stream, type, payload::text, assigned, valid_from, valid_to, recorded_at "
-               "FROM %s WHERE recorded_at OPERATOR(pg_catalog.<=) $1 "
-               "AND valid_from OPERATOR(pg_catalog.<=) $2 AND valid_to OPERATOR(pg_catalog.>) $2 "
-               "ORDER BY position",
-               t.evname),
-      2, ts_pair);
-  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed");
-  Datum cargs[2] = {TimestampTzGetDatum(bound), TimestampTzGetDatum(valid_at)};
-  Portal portal = SPI_cursor_open(nullptr, plan, cargs, nullptr, true);
-  restore_user(s);
-  MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "chronicle fold batch", ALLOCSET_DEFAULT_SIZES);
-  for (;;) {
-    s = become(t.evowner);
-    SPI_cursor_fetch(portal, true, 5000);
-    restore_user(s);
-    uint64 got = SPI_processed;
-    if (got == 0) break;
-    SPITupleTable* tt = SPI_tuptable;
-    MemoryContext old = MemoryContextSwitchTo(batch);
-    RawChange* raw = static_cast<RawChange*>(palloc(sizeof(RawChange) * got));
-    int n = 0;
-    for (uint64 i = 0; i < got; i++) {
-      HeapTuple tup = tt->vals[i];
-      TupleDesc td = tt->tupdesc;
-      bool isnull;
-      bool own = TransactionIdIsCurrentTransactionId(DatumGetTransactionId(SPI_getbinval(tup, td, 1, &isnull)));
-      TimestampTz rec = DatumGetTimestampTz(SPI_getbinval(tup, td, 9, &isnull));
-      if (own ? !h.include_own : rec > h.known_at) continue;
-      int64 pos = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
-      bool found;
-      hash_search(superseded, &pos, HASH_FIND, &found);
-      if (found) continue;
-      RawChange& r = raw[n++];
-      r.stream = TextDatumGetCString(SPI_getbinval(tup, td, 3, &isnull));
-      r.type = TextDatumGetCString(SPI_getbinval(tup, td, 4, &isnull));
-      Datum p = SPI_getbinval(tup, td, 5, &isnull);
-      r.payload = isnull ? nullptr : TextDatumGetCString(p);
-      Datum a = SPI_getbinval(tup, td, 6, &isnull);
-      r.assigned = nullptr;
-      r.nassigned = 0;
+  return superseded;
+}
+
+// change_op maps a captured event's type to its ChangeOp; false for other
+// events (schema events, chronicle's markers).
+static bool change_op(text* type, core::ChangeOp* op) {
+  const char* p = VARDATA_ANY(type);
+  int len = VARSIZE_ANY_EXHDR(type);
+#define IS(s) (len == (int)sizeof(s) - 1 && memcmp(p, s, len) == 0)
+  if (IS("update")) *op = core::ChangeOp::Update;
+  else if (IS("insert")) *op = core::ChangeOp::Insert;
+  else if (IS("snapshot")) *op = core::ChangeOp::Snapshot;
+  else if (IS("delete")) *op = core::ChangeOp::Delete;
+  else if (IS("truncate")) *op = core::ChangeOp::Truncate;
+  else return false;
+#undef IS
+  return true;
+}
+
+// fold_table folds the captured changes of t known at h and valid at
+// valid_at, newest first, through a backward scan of the event table's
+// primary key: images are read only for the changes that still decide a row,
+// and the scan stops at a truncate. The state is owned by the current memory
+// context (SPI connected).
+static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampTz valid_at, const Columns& now) {
+  FoldHolder* holder = new_fold();
+  FoldState* st = holder->state;
+  load_epochs(t, st, now);
+  TimestampTz bound = h.include_own ? std::max(h.known_at, own_stamp()) : h.known_at;
+  HTAB* superseded = superseded_positions(t, h, bound);
+
+  Relation ev = table_open(t.evrelid, AccessShareLock);
+  const EventTableInfo* info = event_table_info(ev);
+  AttrNumber att_assigned = get_attnum(t.evrelid, "assigned");
+  Relation pk = index_open(RelationGetPrimaryKeyIndex(ev), AccessShareLock);
+  Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
+#if PG_VERSION_NUM >= 180000
+  IndexScanDesc scan = index_beginscan(ev, pk, snap, nullptr, 0, 0);
+#else
+  IndexScanDesc scan = index_beginscan(ev, pk, snap, 0, 0);
+#endif
+  index_rescan(scan, nullptr, 0, nullptr, 0);
+  TupleTableSlot* slot = table_slot_create(ev, nullptr);
+  MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "chronicle fold row", ALLOCSET_DEFAULT_SIZES);
+  size_t epoch = st->epochs.size();  // index of the epoch of the current row + 1
+  int64 count = 0;
+  bool stop = false;
+  while (!stop && index_getnext_slot(scan, BackwardScanDirection, slot)) {
+    if (++count % 10000 == 0) CHECK_FOR_INTERRUPTS();
+    bool isnull;
+    TimestampTz rec = DatumGetTimestampTz(slot_getattr(slot, info->att[C_RECORDED_AT], &isnull));
+    if (rec > bound) continue;
+    TimestampTz vf = DatumGetTimestampTz(slot_getattr(slot, info->att[C_VALID_FROM], &isnull));
+    TimestampTz vt = DatumGetTimestampTz(slot_getattr(slot, info->att[C_VALID_TO], &isnull));
+    if (!(vf <= valid_at && valid_at < vt)) continue;
+    TransactionId xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
+    bool own = TransactionIdIsCurrentTransactionId(xmin);
+    if (own ? !h.include_own : rec > h.known_at) continue;
+    int64 pos = DatumGetInt64(slot_getattr(slot, info->att[C_POSITION], &isnull));
+    bool found;
+    hash_search(superseded, &pos, HASH_FIND, &found);
+    if (found) continue;
+    core::ChangeOp op;
+    if (!change_op(DatumGetTextPP(slot_getattr(slot, info->att[C_TYPE], &isnull)), &op)) continue;
+    while (epoch > 0 && st->epochs[epoch - 1].position > pos) epoch--;
+
+    MemoryContext old = MemoryContextSwitchTo(row_cxt);
+    text* stream = DatumGetTextPP(slot_getattr(slot, info->att[C_STREAM], &isnull));
+    const char* sdata = VARDATA_ANY(stream);
+    int slen = VARSIZE_ANY_EXHDR(stream);
+    int nassigned = 0;
+    char** assigned = nullptr;
+    if (op == core::ChangeOp::Update && att_assigned != InvalidAttrNumber) {
+      Datum a = slot_getattr(slot, att_assigned, &isnull);
       if (!isnull) {
         Datum* elems;
         bool* nulls;
-        int ne;
-        deconstruct_array(DatumGetArrayTypeP(a), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &ne);
-        r.assigned = static_cast<char**>(palloc(sizeof(char*) * (ne + 1)));
-        for (int k = 0; k < ne; k++)
-          if (!nulls[k]) r.assigned[r.nassigned++] = TextDatumGetCString(elems[k]);
+        deconstruct_array(DatumGetArrayTypeP(a), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nassigned);
+        assigned = static_cast<char**>(palloc(sizeof(char*) * (nassigned + 1)));
+        for (int k = 0; k < nassigned; k++) assigned[k] = nulls[k] ? pstrdup("") : TextDatumGetCString(elems[k]);
       }
     }
-    apply_batch(holder->state, raw, n);
+    bool need_image = false;
+    const Epoch* e = epoch > 0 ? &st->epochs[epoch - 1] : nullptr;
+    guarded([&] {
+      core::Change& c = st->scratch;
+      c.op = op;
+      c.key.assign(sdata, slen);
+      c.image = core::Json();
+      c.assigned.clear();
+      if (st->fold.done()) {
+        stop = true;
+        return;
+      }
+      if (op == core::ChangeOp::Truncate) {
+        st->fold.apply(c);
+        stop = st->fold.done();
+        return;
+      }
+      if (st->fold.settled(c.key)) return;
+      if (op == core::ChangeOp::Delete) {
+        st->fold.apply(c);
+        return;
+      }
+      for (int k = 0; k < nassigned; k++) c.assigned.push_back(to_current(e, assigned[k]));
+      if (op == core::ChangeOp::Update && !st->fold.wants(c.key, c.assigned)) return;
+      need_image = true;
+    });
+    if (need_image) {
+      Datum p = slot_getattr(slot, info->att[C_PAYLOAD], &isnull);
+      if (!isnull) {  // an erased image decides nothing
+        Jsonb* jb = DatumGetJsonbP(p);
+        char* image = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+        guarded([&] {
+          core::Change& c = st->scratch;
+          core::Json parsed = core::parse_json(image);
+          if (e != nullptr && !e->to_current.empty() && parsed.is_object()) {
+            std::vector<core::Json::Member> members = parsed.members();
+            for (auto& m : members) m.first = to_current(e, m.first);
+            parsed = core::Json::object(std::move(members));
+          }
+          c.image = std::move(parsed);
+          st->fold.apply(c);
+        });
+      }
+    }
     MemoryContextSwitchTo(old);
-    MemoryContextReset(batch);
-    SPI_freetuptable(tt);
-    CHECK_FOR_INTERRUPTS();
+    MemoryContextReset(row_cxt);
   }
-  SPI_cursor_close(portal);
-  MemoryContextDelete(batch);
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  UnregisterSnapshot(snap);
+  index_close(pk, AccessShareLock);
+  table_close(ev, AccessShareLock);
+  MemoryContextDelete(row_cxt);
   return holder;
 }
 
-// RowsOut is a fold's rows copied out of C++: keys and JSON texts (malloc'd).
 // Shape is a table's row type, prepared for building rows straight from
 // JSON values: each column's input function reads the value's text (what
 // row_to_json wrote is its output text); json/jsonb columns read the JSON
@@ -436,16 +527,10 @@ struct RowsOut {
 
 // rows_out copies the fold's rows (sorted by key) out of C++, with the
 // table's current column names.
-static RowsOut rows_out(FoldState* st, const Columns& now, const Shape& sh, bool want_images) {
+static RowsOut rows_out(FoldState* st, const Shape& sh, bool want_images) {
   RowsOut out;
   out.natts = sh.natts;
   guarded([&] {
-    if (st->have_columns) {
-      core::Change c;
-      c.op = core::ChangeOp::Schema;
-      c.renames = renames_to_current(st->columns, now);
-      if (!c.renames.empty()) st->fold.apply(c);
-    }
     auto rows = st->fold.rows();
     out.keys = static_cast<char**>(calloc(rows.size() + 1, sizeof(char*)));
     out.images = static_cast<char**>(calloc(rows.size() + 1, sizeof(char*)));
@@ -453,8 +538,17 @@ static RowsOut rows_out(FoldState* st, const Columns& now, const Shape& sh, bool
     if (!out.keys || !out.images || !out.fields) throw std::bad_alloc();
     for (const auto& [key, json] : rows) {
       out.keys[out.n] = malloc_str(key);
-      if (want_images || !sh.fast) out.images[out.n] = malloc_str(core::to_json_text(*json));
-      if (sh.fast) out.fields[out.n] = fields_of(*json, sh);
+      if (want_images || !sh.fast) {
+        // Only the current columns: what a dropped column held is invisible.
+        std::vector<core::Json::Member> visible;
+        for (int i = 0; i < sh.natts; i++) {
+          if (sh.names[i] == nullptr) continue;
+          const core::Json* v = json.find(sh.names[i]);
+          if (v != nullptr) visible.emplace_back(sh.names[i], *v);
+        }
+        out.images[out.n] = malloc_str(core::to_json_text(core::Json::object(std::move(visible))));
+      }
+      if (sh.fast) out.fields[out.n] = fields_of(json, sh);
       out.n++;
     }
   });
@@ -520,8 +614,8 @@ extern "C" Datum chronicle_as_of(PG_FUNCTION_ARGS) {
   MemoryContext spi = MemoryContextSwitchTo(outer);
   Columns now = current_columns(t.relid);
   Shape sh = shape_of(t.rowtype);
-  FoldHolder* fold = fold_table(t, h, valid_at);
-  RowsOut rows = rows_out(fold->state, now, sh, false);
+  FoldHolder* fold = fold_table(t, h, valid_at, now);
+  RowsOut rows = rows_out(fold->state, sh, false);
   destroy_fold(fold);
   Typed typed;
   typed_init(&typed, t.rowtype);
@@ -565,11 +659,11 @@ extern "C" Datum chronicle_diff(PG_FUNCTION_ARGS) {
   MemoryContext spi = MemoryContextSwitchTo(outer);
   Columns now = current_columns(t.relid);
   Shape sh = shape_of(t.rowtype);
-  FoldHolder* f1 = fold_table(t, h1, valid_at);
-  RowsOut a = rows_out(f1->state, now, sh, true);
+  FoldHolder* f1 = fold_table(t, h1, valid_at, now);
+  RowsOut a = rows_out(f1->state, sh, true);
   destroy_fold(f1);
-  FoldHolder* f2 = fold_table(t, h2, valid_at);
-  RowsOut b = rows_out(f2->state, now, sh, true);
+  FoldHolder* f2 = fold_table(t, h2, valid_at, now);
+  RowsOut b = rows_out(f2->state, sh, true);
   destroy_fold(f2);
   Typed typed;
   typed_init(&typed, t.rowtype);
@@ -612,28 +706,45 @@ extern "C" Datum chronicle_diff(PG_FUNCTION_ARGS) {
 extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
   Tracked t = find_tracked(row_type_of(fcinfo));
   int nkeys = PG_NARGS() - 1;
+  Oid keytypes[INDEX_MAX_KEYS];
+  {
+    Relation rel = relation_open(t.relid, AccessShareLock);
+    Oid pk = RelationGetPrimaryKeyIndex(rel);
+    int want = 0;
+    if (OidIsValid(pk)) {
+      Relation idx = index_open(pk, AccessShareLock);
+      want = idx->rd_index->indnkeyatts;
+      for (int i = 0; i < want && i < INDEX_MAX_KEYS; i++)
+        keytypes[i] = TupleDescAttr(RelationGetDescr(rel), idx->rd_index->indkey.values[i] - 1)->atttypid;
+      index_close(idx, AccessShareLock);
+    }
+    if (want > 0 && nkeys != want)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("table \"%s\" has a primary key of %d column(s), but %d key value(s) were given",
+                             RelationGetRelationName(rel), want, nkeys)));
+    relation_close(rel, AccessShareLock);
+  }
   if (nkeys < 1)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a key is required")));
-  char** parts = static_cast<char**>(palloc(sizeof(char*) * nkeys));
+  Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * nkeys));
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * nkeys));
   for (int i = 0; i < nkeys; i++) {
     if (PG_ARGISNULL(i + 1))
       ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key part %d must not be null", i + 1)));
-    Oid typ = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
-    Oid out;
-    bool varlena;
-    getTypeOutputInfo(typ, &out, &varlena);
-    parts[i] = OidOutputFunctionCall(out, PG_GETARG_DATUM(i + 1));
+    // Each value as the key column's type (a literal '2024-01-31' for a
+    // date key), so it encodes as the captured keys do.
+    Oid given = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
+    types[i] = keytypes[i];
+    values[i] = PG_GETARG_DATUM(i + 1);
+    if (given != keytypes[i]) {
+      Oid out, in, ioparam;
+      bool varlena;
+      getTypeOutputInfo(given, &out, &varlena);
+      getTypeInputInfo(keytypes[i], &in, &ioparam);
+      values[i] = OidInputFunctionCall(in, OidOutputFunctionCall(out, values[i]), ioparam, -1);
+    }
   }
-  char* stream = nullptr;
-  guarded([&] {
-    std::vector<std::string> v(parts, parts + nkeys);
-    std::string s = core::encode_key(v);
-    stream = static_cast<char*>(malloc(s.size() + 1));
-    if (stream == nullptr) throw std::bad_alloc();
-    memcpy(stream, s.c_str(), s.size() + 1);
-  });
-  Datum streamd = CStringGetTextDatum(stream);
-  free(stream);
+  Datum streamd = CStringGetTextDatum(encode_stream(nkeys, types, values));
   (void)stabilize(true, 0);
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -665,7 +776,7 @@ extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
   }
   MemoryContextSwitchTo(spi0);
 
-  Oid types[1] = {TEXTOID};
+  Oid qtypes[1] = {TEXTOID};
   Datum args[1] = {streamd};
   s = become(t.evowner);
   rc = SPI_execute_with_args(
@@ -673,7 +784,7 @@ extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
                "(SELECT s.recorded_at FROM %s AS s WHERE s.supersedes OPERATOR(pg_catalog.=) e.position), e.meta "
                "FROM %s AS e WHERE e.stream OPERATOR(pg_catalog.=) $1 ORDER BY e.position",
                t.evname, t.evname),
-      1, types, args, nullptr, false, 0);
+      1, qtypes, args, nullptr, false, 0);
   restore_user(s);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading history failed");
   Typed typed;

@@ -14,6 +14,8 @@
 
 extern "C" {
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "nodes/makefuncs.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/regproc.h"
@@ -22,6 +24,10 @@ extern "C" {
 namespace chronicle::pg {
 
 bool capture_suppressed = false;
+// The command that truncated a tracked (parent) table, so that the
+// truncate triggers of its partitions record nothing more.
+static CommandId truncating_tracked = 0;
+static bool truncating_valid = false;
 
 // TrackInfo is the cached description of a tracked relation (or partition).
 struct TrackInfo {
@@ -30,6 +36,7 @@ struct TrackInfo {
   Oid evowner;   // who writes the events
   int nkeys;
   AttrNumber keyatt[INDEX_MAX_KEYS];
+  Oid keytype[INDEX_MAX_KEYS];
   FmgrInfo keyout[INDEX_MAX_KEYS];
 };
 static HTAB* track_cache = nullptr;
@@ -105,7 +112,8 @@ static const TrackInfo* track_info(Relation rel, const char* evname) {
   for (int i = 0; i < tmp.nkeys; i++) {
     Oid out;
     bool varlena;
-    getTypeOutputInfo(TupleDescAttr(desc, tmp.keyatt[i] - 1)->atttypid, &out, &varlena);
+    tmp.keytype[i] = TupleDescAttr(desc, tmp.keyatt[i] - 1)->atttypid;
+    getTypeOutputInfo(tmp.keytype[i], &out, &varlena);
     fmgr_info_cxt(out, &tmp.keyout[i], CacheMemoryContext);
   }
   t = static_cast<TrackInfo*>(hash_search(track_cache, &relid, HASH_ENTER, &found));
@@ -113,36 +121,89 @@ static const TrackInfo* track_info(Relation rel, const char* evname) {
   return t;
 }
 
-// key_of returns the stream (encoded primary key) of a row.
-static Datum key_of(const TrackInfo* t, HeapTuple tuple, TupleDesc desc) {
-  char* parts[INDEX_MAX_KEYS];
-  for (int i = 0; i < t->nkeys; i++) {
-    bool isnull;
-    Datum d = heap_getattr(tuple, t->keyatt[i], desc, &isnull);
-    if (isnull)
-      ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION), errmsg("primary key column is null")));
-    parts[i] = OutputFunctionCall(const_cast<FmgrInfo*>(&t->keyout[i]), d);
+// style_dependent tells whether a type's text form depends on settings
+// (DateStyle, TimeZone, IntervalStyle, extra_float_digits, bytea_output,
+// lc_monetary): its key text is then made under fixed settings.
+static bool style_dependent(Oid type) {
+  char category;
+  bool preferred;
+  get_type_category_preferred(getBaseType(type), &category, &preferred);
+  Oid base = getBaseType(type);
+  return category == TYPCATEGORY_DATETIME || category == TYPCATEGORY_TIMESPAN || base == FLOAT4OID ||
+         base == FLOAT8OID || base == BYTEAOID || base == CASHOID;
+}
+
+// encode_stream returns the stream of a primary key's values: each part's
+// text form (under fixed settings where the text depends on them), one part
+// as it is, several as a JSON array (src/core encode_key).
+char* encode_stream(int nparts, const Oid* types, const Datum* values) {
+  bool fixed = false;
+  for (int i = 0; i < nparts; i++) fixed = fixed || style_dependent(types[i]);
+  int nest = 0;
+  if (fixed) {
+    nest = NewGUCNestLevel();
+    const char* settings[][2] = {{"datestyle", "ISO, YMD"}, {"timezone", "UTC"}, {"intervalstyle", "postgres"},
+                                 {"extra_float_digits", "1"}, {"bytea_output", "hex"}, {"lc_monetary", "C"}};
+    for (auto& kv : settings)
+      (void)set_config_option(kv[0], kv[1], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   }
-  if (t->nkeys == 1) return CStringGetTextDatum(parts[0]);
+  char* parts[INDEX_MAX_KEYS];
+  for (int i = 0; i < nparts; i++) {
+    Oid out;
+    bool varlena;
+    getTypeOutputInfo(types[i], &out, &varlena);
+    parts[i] = OidOutputFunctionCall(out, values[i]);
+  }
+  if (fixed) AtEOXact_GUC(true, nest);
+  if (nparts == 1) return parts[0];
   char* encoded = nullptr;
-  int n = t->nkeys;
   guarded([&] {
-    std::vector<std::string> v(parts, parts + n);
+    std::vector<std::string> v(parts, parts + nparts);
     std::string s = core::encode_key(v);
     encoded = static_cast<char*>(malloc(s.size() + 1));
     if (encoded == nullptr) throw std::bad_alloc();
     memcpy(encoded, s.c_str(), s.size() + 1);
   });
-  Datum result = CStringGetTextDatum(encoded);
+  char* result = pstrdup(encoded);
   free(encoded);
   return result;
 }
 
+// key_of returns the stream (encoded primary key) of a row.
+static Datum key_of(const TrackInfo* t, HeapTuple tuple, TupleDesc desc) {
+  Datum values[INDEX_MAX_KEYS];
+  for (int i = 0; i < t->nkeys; i++) {
+    bool isnull;
+    values[i] = heap_getattr(tuple, t->keyatt[i], desc, &isnull);
+    if (isnull)
+      ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION), errmsg("primary key column is null")));
+  }
+  if (t->nkeys == 1 && !style_dependent(t->keytype[0]))
+    return CStringGetTextDatum(OutputFunctionCall(const_cast<FmgrInfo*>(&t->keyout[0]), values[0]));
+  return CStringGetTextDatum(encode_stream(t->nkeys, t->keytype, values));
+}
+
+// ToJsonb calls to_jsonb() on rows of one type, straight from the tuple.
+struct ToJsonb {
+  Oid rowtype = InvalidOid;
+  FmgrInfo flinfo;
+};
+static ToJsonb to_jsonb_cache;
+
 // image_of returns a row as jsonb, column names as keys.
 static Datum image_of(HeapTuple tuple, TupleDesc desc) {
-  Datum row = heap_copy_tuple_as_datum(tuple, desc);
-  Datum json = DirectFunctionCall1(row_to_json, row);
-  return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(DatumGetTextPP(json))));
+  Oid rowtype = desc->tdtypeid;
+  if (to_jsonb_cache.rowtype != rowtype) {
+    to_jsonb_cache.rowtype = InvalidOid;
+    fmgr_info_cxt(F_TO_JSONB, &to_jsonb_cache.flinfo, TopMemoryContext);
+    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+    to_jsonb_cache.flinfo.fn_expr = reinterpret_cast<Node*>(
+        makeFuncExpr(F_TO_JSONB, JSONBOID, list_make1(makeNullConst(rowtype, -1, InvalidOid)), InvalidOid,
+                     InvalidOid, COERCE_EXPLICIT_CALL));
+    MemoryContextSwitchTo(old);
+    to_jsonb_cache.rowtype = rowtype;
+  }
+  return FunctionCall1(&to_jsonb_cache.flinfo, heap_copy_tuple_as_datum(tuple, desc));
 }
 
 // capture_meta_jsonb returns the meta of a captured change: who and from
@@ -356,11 +417,16 @@ void flush_pending() {
   if (pending == nullptr) return;
   HASH_SEQ_STATUS it;
   Pending* p;
-  bool connected = false;
+  bool connected = false, pushed = false;
   hash_seq_init(&it, pending);
   while ((p = static_cast<Pending*>(hash_seq_search(&it))) != nullptr) {
     if (p->n == 0) continue;
     if (!connected) {
+      if (!ActiveSnapshotSet()) {  // pre-commit runs without one
+        CommandCounterIncrement();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        pushed = true;
+      }
       if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
       connected = true;
     }
@@ -384,6 +450,7 @@ void flush_pending() {
       elog(ERROR, "chronicle: recording captured changes failed: %s", SPI_result_code_string(rc));
   }
   if (connected) SPI_finish();
+  if (pushed) PopActiveSnapshot();
   if (pending_cxt != nullptr) MemoryContextReset(pending_cxt);
   pending = nullptr;
 }
@@ -521,16 +588,17 @@ const char* tracked_event_table(Relation rel) {
 
 // snapshot_rows records every existing row of rel as a snapshot event,
 // with a NOTICE every 100,000 rows.
-static int64 snapshot_rows(Relation rel, const char* evname) {
+static int64 snapshot_rows(Relation rel, const char* evname, const char* type, bool all_time) {
   const TrackInfo* t = track_info(rel, evname);
   TupleDesc desc = RelationGetDescr(rel);
-  char* sql = psprintf("SELECT * FROM %s", quote_qualified_identifier(
-                                               get_namespace_name(RelationGetNamespace(rel)),
-                                               RelationGetRelationName(rel)));
+  // A partitioned table is read whole; a plain table or a partition alone.
+  char* sql = psprintf("SELECT * FROM %s%s",
+                       rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+                       quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+                                                  RelationGetRelationName(rel)));
   SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
   Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
-  ValidRange all{{false, 0}, {false, 0}};
-  (void)all;
+  ValidRange r = all_time ? ValidRange{{false, 0}, {false, 0}} : valid_range();
   int64 total = 0;
   MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "chronicle snapshot", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
@@ -541,8 +609,8 @@ static int64 snapshot_rows(Relation rel, const char* evname) {
     MemoryContext old = MemoryContextSwitchTo(batch);
     for (uint64 i = 0; i < got; i++) {
       // The cursor's tuples have the query's descriptor, which is rel's.
-      Captured c{key_of(t, tt->vals[i], desc), "snapshot", image_of(tt->vals[i], desc), false, 0, true};
-      buffer(t, &c, 1, all, true);
+      Captured c{key_of(t, tt->vals[i], desc), type, image_of(tt->vals[i], desc), false, 0, true};
+      buffer(t, &c, 1, r, all_time);
       total++;
       if (total % 10000 == 0) flush_pending();
       if (total % 100000 == 0)
@@ -558,6 +626,31 @@ static int64 snapshot_rows(Relation rel, const char* evname) {
   MemoryContextDelete(batch);
   flush_pending();
   return total;
+}
+
+// key_exists tells whether the row a BEFORE INSERT trigger sees has a key
+// that the table already holds (latest snapshot).
+static bool key_exists(TriggerData* td) {
+  Relation rel = td->tg_relation;
+  const TrackInfo* t = track_info(rel, td->tg_trigger->tgargs[0]);
+  TupleDesc desc = RelationGetDescr(rel);
+  StringInfoData q;
+  initStringInfo(&q);
+  appendStringInfo(&q, "SELECT FROM %s WHERE ",
+                   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+                                              RelationGetRelationName(rel)));
+  Datum values[INDEX_MAX_KEYS];
+  for (int i = 0; i < t->nkeys; i++) {
+    bool isnull;
+    values[i] = heap_getattr(td->tg_trigtuple, t->keyatt[i], desc, &isnull);
+    appendStringInfo(&q, "%s%s OPERATOR(pg_catalog.=) $%d", i ? " AND " : "",
+                     quote_identifier(NameStr(TupleDescAttr(desc, t->keyatt[i] - 1)->attname)), i + 1);
+  }
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  int rc = SPI_execute_with_args(q.data, t->nkeys, const_cast<Oid*>(t->keytype), values, nullptr, true, 1);
+  bool exists = rc == SPI_OK_SELECT && SPI_processed > 0;
+  SPI_finish();
+  return exists;
 }
 
 }  // namespace chronicle::pg
@@ -594,7 +687,20 @@ extern "C" Datum chronicle_capture(PG_FUNCTION_ARGS) {
                       errmsg("cannot truncate tracked table \"%s\" with a valid range that does not contain the present",
                              RelationGetRelationName(td->tg_relation)),
                       errhint("RESET chronicle.valid_from and chronicle.valid_to, or delete the rows instead.")));
-    record_table_event(td->tg_relation, trigger_event_table(td), "truncate", DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")), false);
+    Relation rel = td->tg_relation;
+    if (!rel->rd_rel->relispartition) {
+      record_table_event(rel, trigger_event_table(td), "truncate", DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")), false);
+      truncating_tracked = GetCurrentCommandId(false);
+      truncating_valid = true;
+      return PointerGetDatum(nullptr);
+    }
+    // A partition truncated on its own: its rows are deleted. (When the
+    // tracked parent is truncated, its truncate event says it all.)
+    if (truncating_valid && truncating_tracked == GetCurrentCommandId(false)) return PointerGetDatum(nullptr);
+    flush_pending();
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+    (void)snapshot_rows(rel, trigger_event_table(td), "delete", false);
+    SPI_finish();
     return PointerGetDatum(nullptr);
   }
   if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -614,6 +720,10 @@ extern "C" Datum chronicle_capture_guard(PG_FUNCTION_ARGS) {
   if (capture_suppressed) return PointerGetDatum(proceed);
   ValidRange r = valid_range();
   if (r.contains_present()) return PointerGetDatum(proceed);  // the AFTER trigger records it
+  // An INSERT of a key the table holds is left to the executor: ON CONFLICT
+  // DO UPDATE comes back here as an UPDATE (recorded with its SET columns,
+  // not applied), DO NOTHING does nothing, a plain INSERT fails as it would.
+  if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && key_exists(td)) return PointerGetDatum(proceed);
   capture_row(td, r);
   return PointerGetDatum(nullptr);
 }
@@ -695,11 +805,32 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
   for (const char* d : ddl)
     if (SPI_execute(psprintf(d, qualified, lit), false, 0) != SPI_OK_UTILITY)
       elog(ERROR, "chronicle: creating the capture triggers failed");
+  // Row triggers reach the partitions by themselves; statement triggers do
+  // not: a partition truncated or written on its own needs them too.
+  if (kind == RELKIND_PARTITIONED_TABLE) {
+    ListCell* lc;
+    foreach (lc, find_all_inheritors(relid, NoLock, nullptr)) {
+      Oid child = lfirst_oid(lc);
+      if (child == relid) continue;
+      char* cq = quote_qualified_identifier(get_namespace_name(get_rel_namespace(child)), get_rel_name(child));
+      for (int i = 2; i < 4; i++)
+        if (SPI_execute(psprintf(ddl[i], cq, lit), false, 0) != SPI_OK_UTILITY)
+          elog(ERROR, "chronicle: creating the capture triggers failed");
+    }
+  }
   CommandCounterIncrement();
   relation_close(rel, NoLock);
   rel = relation_open(relid, NoLock);  // with its new triggers
   record_table_event(rel, evname, "schema", schema_payload(rel), true);
-  int64 rows = snapshot_rows(rel, evname);
+  int64 rows;
+  if (reused) {
+    // What happened while the table was not tracked is unknown: from now on
+    // the table holds exactly its rows; the history before stays as it was.
+    record_table_event(rel, evname, "truncate", DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")), false);
+    rows = snapshot_rows(rel, evname, "snapshot", false);
+  } else {
+    rows = snapshot_rows(rel, evname, "snapshot", true);
+  }
   SPI_finish();
   ereport(NOTICE, (errmsg("tracking %s: %lld existing rows recorded as snapshot events in %s%s", qualified,
                           (long long)rows, evname, reused ? " (history continued)" : "")));
@@ -722,13 +853,23 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("table \"%s\" is not tracked", relname)));
   Oid evrelid = resolve_event_table(ev);
-  char* qualified = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), relname);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   const char* names[] = {"zz_chronicle_capture_guard", "zz_chronicle_capture", "zz_chronicle_capture_truncate",
                          "zz_chronicle_capture_flush"};
-  for (const char* n : names)
-    if (SPI_execute(psprintf("DROP TRIGGER IF EXISTS %s ON %s", n, qualified), false, 0) != SPI_OK_UTILITY)
-      elog(ERROR, "chronicle: dropping the capture triggers failed");
+  List* rels = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? find_all_inheritors(relid, NoLock, nullptr)
+                                                                  : list_make1_oid(relid);
+  ListCell* lc;
+  foreach (lc, rels) {
+    Oid r = lfirst_oid(lc);
+    char* rq = quote_qualified_identifier(get_namespace_name(get_rel_namespace(r)), get_rel_name(r));
+    for (const char* n : names) {
+      // Partitions' clones of the parent's row triggers go with the parent's.
+      if (r != relid && (strcmp(n, "zz_chronicle_capture") == 0 || strcmp(n, "zz_chronicle_capture_guard") == 0))
+        continue;
+      if (SPI_execute(psprintf("DROP TRIGGER IF EXISTS %s ON %s", n, rq), false, 0) != SPI_OK_UTILITY)
+        elog(ERROR, "chronicle: dropping the capture triggers failed");
+    }
+  }
   SPI_finish();
   relation_close(rel, NoLock);
   PG_RETURN_OID(evrelid);

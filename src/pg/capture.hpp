@@ -28,6 +28,9 @@ void flush_pending();
 // them, and the buffers, at transaction end).
 void forget_pending(bool xact_end, SubTransactionId aborted);
 
+// encode_stream returns the stream of a primary key's values (palloc'd).
+char* encode_stream(int nparts, const Oid* types, const Datum* values);
+
 // init_capture registers cache invalidations; called from _PG_init.
 void init_capture();
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "capture.hpp"
 #include "eventtable.hpp"
 #include "guard.hpp"
 #include "replay.hpp"
@@ -202,6 +203,7 @@ static ReadHorizon begin_read(FunctionCallInfo fcinfo, int known_at_arg) {
   if (PG_ARGISNULL(0))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
   (void)event_table_info_oid(PG_GETARG_OID(0));
+  flush_pending();  // captured changes of a statement still running
   bool known_null = known_at_arg < 0 || PG_ARGISNULL(known_at_arg);
   return stabilize(known_null, known_null ? 0 : PG_GETARG_TIMESTAMPTZ(known_at_arg));
 }
