@@ -2,6 +2,13 @@
 // append(), the immutability trigger, correct(), retract() and erase().
 #include "capture.hpp"
 #include "eventtable.hpp"
+
+extern "C" {
+#include "executor/executor.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/rls.h"
+}
 #include "txtime.hpp"
 
 namespace chronicle::pg {
@@ -171,10 +178,160 @@ struct NewEvent {
   bool payload_null, valid_from_null, valid_to_null, meta_null, supersedes_null;
 };
 
+struct CheckCache {
+  Oid relid;
+  List* exprs;  // planned, in CacheMemoryContext
+};
+static HTAB* check_cache = nullptr;
+
+// forget_checks drops the prepared CHECK constraints of a changed table.
+static void forget_checks(Datum, Oid relid) {
+  if (check_cache == nullptr) return;
+  if (relid == InvalidOid) {
+    hash_destroy(check_cache);
+    check_cache = nullptr;
+    return;
+  }
+  hash_search(check_cache, &relid, HASH_REMOVE, nullptr);
+}
+
+// planned_checks returns rel's CHECK constraints, planned, in the order of
+// its constraint list (what ExecRelCheck would build on each call).
+static List* planned_checks(Relation rel) {
+  Oid relid = RelationGetRelid(rel);
+  if (check_cache == nullptr) {
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(CheckCache);
+    ctl.hcxt = CacheMemoryContext;
+    check_cache = hash_create("chronicle checks", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  }
+  bool found;
+  auto* e = static_cast<CheckCache*>(hash_search(check_cache, &relid, HASH_FIND, &found));
+  if (found) return e->exprs;
+  TupleConstr* constr = rel->rd_att->constr;
+  MemoryContext old = MemoryContextSwitchTo(CacheMemoryContext);
+  List* exprs = NIL;
+  for (int i = 0; i < constr->num_check; i++)
+    exprs = lappend(exprs, expression_planner(static_cast<Expr*>(stringToNode(constr->check[i].ccbin))));
+  MemoryContextSwitchTo(old);
+  e = static_cast<CheckCache*>(hash_search(check_cache, &relid, HASH_ENTER, &found));
+  e->exprs = exprs;
+  return exprs;
+}
+
+// insert_direct inserts one event without SPI, through the executor entry
+// that logical replication's apply worker uses: BEFORE triggers (the stamping
+// trigger among them), constraints, indexes and AFTER triggers run as for an
+// INSERT. Returns false, doing nothing, when it cannot be used (row-level
+// security on the table): insert_event then goes through SPI.
+static bool insert_direct(Oid relid, const NewEvent& ev, int64* position, int32* version) {
+  if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED) return false;
+  if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+    aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+  Relation rel = table_open(relid, RowExclusiveLock);
+  const EventTableInfo* info = event_table_info(rel);
+  EState* estate = CreateExecutorState();
+  RangeTblEntry* rte = makeNode(RangeTblEntry);
+  rte->rtekind = RTE_RELATION;
+  rte->relid = relid;
+  rte->relkind = RELKIND_RELATION;
+  rte->rellockmode = RowExclusiveLock;
+#if PG_VERSION_NUM >= 160000
+  ExecInitRangeTable(estate, list_make1(rte), NIL);
+#else
+  ExecInitRangeTable(estate, list_make1(rte));
+#endif
+  ResultRelInfo* rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(rri, rel, 1, nullptr, 0);
+  ExecOpenIndices(rri, false);
+  // CHECK constraints from the planned expressions kept per table, rather
+  // than parsed from the catalog on every call.
+  if (rel->rd_att->constr != nullptr && rel->rd_att->constr->num_check > 0) {
+    List* checks = planned_checks(rel);
+    int n = rel->rd_att->constr->num_check;
+    rri->ri_ConstraintExprs = static_cast<ExprState**>(palloc0(sizeof(ExprState*) * n));
+    ListCell* lc;
+    int i = 0;
+    foreach (lc, checks) rri->ri_ConstraintExprs[i++] = ExecInitExpr(static_cast<Expr*>(lfirst(lc)), nullptr);
+  }
+  TupleDesc desc = RelationGetDescr(rel);
+  TupleTableSlot* slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+  ExecClearTuple(slot);
+  for (int i = 0; i < desc->natts; i++) {
+    slot->tts_values[i] = (Datum)0;
+    slot->tts_isnull[i] = true;
+  }
+#define SET(c, v, isnull)                              \
+  do {                                                 \
+    slot->tts_values[info->att[c] - 1] = (v);          \
+    slot->tts_isnull[info->att[c] - 1] = (isnull);     \
+  } while (0)
+  SET(C_STREAM, ev.stream, false);
+  SET(C_TYPE, ev.type, false);
+  SET(C_PAYLOAD, ev.payload, ev.payload_null);
+  SET(C_VALID_FROM, ev.valid_from, ev.valid_from_null);
+  SET(C_VALID_TO, ev.valid_to, ev.valid_to_null);
+  SET(C_META, ev.meta, ev.meta_null);
+  SET(C_SUPERSEDES, ev.supersedes, ev.supersedes_null);
+#undef SET
+  // Defaults of other columns (a user's extra columns): as INSERT would.
+  for (int i = 0; i < desc->natts; i++) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (a->attisdropped || !slot->tts_isnull[i] || !a->atthasdef) continue;
+    bool ours = false;  // chronicle's columns are the stamping trigger's business
+    for (int c = 0; c < C_NCOLS; c++) ours = ours || info->att[c] == a->attnum;
+    if (ours) continue;
+    Expr* def = reinterpret_cast<Expr*>(build_column_default(rel, a->attnum));
+    if (def == nullptr) continue;
+    ExprState* es = ExecPrepareExpr(def, estate);
+    slot->tts_values[i] = ExecEvalExprSwitchContext(es, GetPerTupleExprContext(estate), &slot->tts_isnull[i]);
+  }
+  ExecStoreVirtualTuple(slot);
+  ExecSimpleRelationInsert(rri, estate, slot);
+  bool isnull;
+  *position = DatumGetInt64(slot_getattr(slot, info->att[C_POSITION], &isnull));
+  *version = DatumGetInt32(slot_getattr(slot, info->att[C_VERSION], &isnull));
+  ExecCloseIndices(rri);
+  ExecResetTupleTable(estate->es_tupleTable, false);
+  FreeExecutorState(estate);
+  table_close(rel, NoLock);
+  return true;
+}
+
+// position_version returns (position, version) as fcinfo's row type.
+static Datum position_version(FunctionCallInfo fcinfo, int64 position, int32 version) {
+  // The blessed result descriptor is kept for the call site.
+  auto td = static_cast<TupleDesc>(fcinfo->flinfo->fn_extra);
+  if (td == nullptr) {
+    MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    if (get_call_result_type(fcinfo, nullptr, &td) != TYPEFUNC_COMPOSITE)
+      elog(ERROR, "chronicle: return type must be a row type");
+    td = BlessTupleDesc(CreateTupleDescCopy(td));
+    MemoryContextSwitchTo(old);
+    fcinfo->flinfo->fn_extra = td;
+  }
+  Datum out[2] = {Int64GetDatum(position), Int32GetDatum(version)};
+  bool outnulls[2] = {false, false};
+  return HeapTupleGetDatum(heap_form_tuple(td, out, outnulls));
+}
+
 // insert_event inserts one event through the table's stamping trigger and
 // returns (position, version) as a composite for fcinfo.
 static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev, bool internal,
                           bool with_expected, int32 expected) {
+  int64 position;
+  int32 version;
+  internal_write = internal;
+  have_expected = with_expected;
+  expected_version = expected;
+  // The direct path for plain appends; with expected_version or a
+  // supersedes, SPI in a subtransaction reports races precisely.
+  bool direct = !with_expected && !internal && insert_direct(relid, ev, &position, &version);
+  internal_write = false;
+  have_expected = false;
+  if (direct) return position_version(fcinfo, position, version);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   SPIPlanPtr plan = insert_plan(relid);
   Datum args[7] = {ev.stream, ev.type, ev.payload, ev.valid_from, ev.valid_to, ev.meta, ev.supersedes};
@@ -249,17 +406,10 @@ static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev
   if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
     elog(ERROR, "chronicle: INSERT into event table returned %s", SPI_result_code_string(rc));
   bool isnull;
-  int64 position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  int32 version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+  position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
   SPI_finish();
-
-  TupleDesc td;
-  if (get_call_result_type(fcinfo, nullptr, &td) != TYPEFUNC_COMPOSITE)
-    elog(ERROR, "chronicle: return type must be a row type");
-  td = BlessTupleDesc(td);
-  Datum out[2] = {Int64GetDatum(position), Int32GetDatum(version)};
-  bool outnulls[2] = {false, false};
-  return HeapTupleGetDatum(heap_form_tuple(td, out, outnulls));
+  return position_version(fcinfo, position, version);
 }
 
 // require_arg raises 22004 when a required argument is null.
@@ -486,4 +636,7 @@ void chronicle::pg::reset_session_flags() {
 }
 
 // init_append registers the plan cache invalidation; called from _PG_init.
-void chronicle_init_append() { CacheRegisterRelcacheCallback(forget_insert_plan, (Datum)0); }
+void chronicle_init_append() {
+  CacheRegisterRelcacheCallback(forget_insert_plan, (Datum)0);
+  CacheRegisterRelcacheCallback(forget_checks, (Datum)0);
+}
