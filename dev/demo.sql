@@ -49,3 +49,43 @@ SELECT sum((payload->>'trousers')::int) FILTER (WHERE type = 'ItemAdded') AS add
 \echo 'DELETE FROM cart_events;'
 \set ON_ERROR_STOP off
 DELETE FROM cart_events;
+\set ON_ERROR_STOP on
+
+-- CDC: an ordinary CRUD table, tracked.
+\o /dev/null
+CREATE TABLE cart_items (cart_id text, sku text, qty int, PRIMARY KEY (cart_id, sku));
+INSERT INTO cart_items VALUES ('cart-7', 'socks', 2);
+SET client_min_messages = warning;
+SELECT chronicle.track('cart_items');
+INSERT INTO cart_items VALUES ('cart-7', 'trousers', 3);
+\o
+SELECT clock_timestamp() AS three_trousers \gset
+\o /dev/null
+UPDATE cart_items SET qty = 1 WHERE sku = 'trousers';
+DELETE FROM cart_items WHERE sku = 'socks';
+\o
+\echo '-- CDC: cart_items(cart_id, sku, qty) is an ordinary table, tracked with chronicle.track(''cart_items'');'
+\echo '-- the application inserted socks and three trousers, set trousers to 1, deleted the socks.'
+\echo 'TABLE cart_items;'
+TABLE cart_items;
+\echo '-- The table as it was when the trousers were added:'
+\echo 'SELECT * FROM chronicle.as_of(NULL::cart_items, known_at => :''three_trousers'');'
+SELECT * FROM chronicle.as_of(NULL::cart_items, known_at => :'three_trousers');
+\echo '-- Every version of one row, with its valid and transaction ranges:'
+\echo 'SELECT position, type, "row", assigned FROM chronicle.history(NULL::cart_items, ''cart-7'', ''trousers'');'
+SELECT position, type, "row", assigned FROM chronicle.history(NULL::cart_items, 'cart-7', 'trousers');
+\echo '-- What changed since then:'
+\echo 'SELECT change, key, before, after FROM chronicle.diff(NULL::cart_items, from_known => :''three_trousers'');'
+SELECT change, key, before, after FROM chronicle.diff(NULL::cart_items, from_known => :'three_trousers');
+\echo '-- A backdated correction: the trousers were really 2 since 1 January (the table keeps the state valid now).'
+\echo 'BEGIN; SET LOCAL chronicle.valid_from = ''2026-01-01''; SET LOCAL chronicle.meta = ''{"reason": "miscount"}'';'
+\echo 'UPDATE cart_items SET qty = 2 WHERE sku = ''trousers''; COMMIT;'
+BEGIN;
+SET LOCAL chronicle.valid_from = '2026-01-01';
+SET LOCAL chronicle.meta = '{"reason": "miscount"}';
+UPDATE cart_items SET qty = 2 WHERE sku = 'trousers';
+COMMIT;
+\echo 'SELECT type, stream, payload, assigned, valid_from, meta->>''reason'' AS reason FROM cart_items_events ORDER BY position DESC LIMIT 1;'
+SELECT type, stream, payload, assigned, valid_from, meta->>'reason' AS reason FROM cart_items_events ORDER BY position DESC LIMIT 1;
+\echo 'SELECT * FROM chronicle.tracked_tables;'
+SELECT * FROM chronicle.tracked_tables;
