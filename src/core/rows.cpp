@@ -198,34 +198,23 @@ void release_columns(std::vector<std::pair<std::string, Json>>& columns) {
 
 }  // namespace
 
-// ReverseFold::find returns key's entry (nullptr when none), hashing key only
-// when it is not the key looked up last (entries are never erased, and a node
-// of an unordered_map stays where it is when the table rehashes).
-const ReverseFold::Pending* ReverseFold::find(const std::string& key) const {
-  if (cache_valid_ && key == cached_key_) return cached_;
-  auto found = keys_.find(key);
-  cached_key_ = key;  // reuses cached_key_'s buffer: no allocation once it is large enough
-  cached_ = found == keys_.end() ? nullptr : &found->second;
-  cache_valid_ = true;
-  return cached_;
-}
-
 // ReverseFold::settled tells whether no older change can affect key.
 bool ReverseFold::settled(const std::string& key) const {
   if (done_) return true;
-  const Pending* pending = find(key);
-  return pending && pending->settled;
+  auto found = keys_.find(key);
+  return found != keys_.end() && found->second.settled;
 }
 
 // ReverseFold::wants tells whether an Update of key assigning these columns
 // would record a value (one of them is still open).
 bool ReverseFold::wants(const std::string& key, const std::vector<std::string>& assigned) const {
   if (done_ || assigned.empty()) return false;
-  const Pending* pending = find(key);
-  if (!pending) return true;
-  if (pending->settled) return false;
+  auto found = keys_.find(key);
+  if (found == keys_.end()) return true;
+  const Pending& pending = found->second;
+  if (pending.settled) return false;
   for (const auto& column : assigned)
-    if (find_column(pending->columns, 0, column) == std::string::npos) return true;
+    if (find_column(pending.columns, 0, column) == std::string::npos) return true;
   return false;
 }
 
@@ -252,15 +241,7 @@ void ReverseFold::apply(const Change& change) {
       break;
   }
 
-  // One lookup (usually already made by settled or wants); a new key's entry
-  // is made here. The const_cast is sound: find returns an entry of keys_,
-  // and this object is not const.
-  const Pending* held = find(change.key);
-  if (!held) {
-    held = &keys_.try_emplace(change.key).first->second;
-    cached_ = held;  // cached_key_ is change.key: find just looked it up
-  }
-  Pending& pending = const_cast<Pending&>(*held);
+  Pending& pending = keys_.try_emplace(change.key).first->second;
   if (pending.settled) return;  // a newer change decided this key
   auto& columns = pending.columns;
 

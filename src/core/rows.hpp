@@ -90,15 +90,8 @@ class ReverseFold {
     bool present = false;
     Json row;
   };
-  // find looks key up, remembering the answer so that the settled, wants and
-  // apply calls for one change hash the key once (nullptr: not held).
-  const Pending* find(const std::string& key) const;
-
   std::unordered_map<std::string, Pending> keys_;
   bool done_ = false;
-  mutable std::string cached_key_;          // the key find looked up last
-  mutable const Pending* cached_ = nullptr;  // its entry in keys_ (nodes never move)
-  mutable bool cache_valid_ = false;
 };
 
 }  // namespace chronicle::core
