@@ -252,7 +252,7 @@ $fn$;
 COMMENT ON FUNCTION chronicle.on_ddl() IS
   'Event trigger: records ALTER TABLE on tracked tables as schema events';
 CREATE EVENT TRIGGER chronicle_schema_changes ON ddl_command_end
-  WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION chronicle.on_ddl();
+  WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE') EXECUTE FUNCTION chronicle.on_ddl();
 
 -- history(text, text): lets history('cart_events', 'cart-1') with literals
 -- resolve to the event-table variant rather than the tracked-row one.
@@ -274,6 +274,7 @@ AS $fn$
 DECLARE
   pk text[];
   cols text[];
+  setcols text[];  -- what UPDATE may set: not GENERATED ALWAYS identities
   match text;
   n bigint := 0;
   c bigint;
@@ -291,7 +292,12 @@ BEGIN
     FROM pg_catalog.pg_attribute
    WHERE attrelid OPERATOR(pg_catalog.=) tbl AND attnum OPERATOR(pg_catalog.>) 0
      AND NOT attisdropped AND attgenerated OPERATOR(pg_catalog.=) '';
-  SELECT pg_catalog.string_agg(pg_catalog.format('t.%s OPERATOR(pg_catalog.=) a.%s', p, p), ' AND ')
+  SELECT pg_catalog.array_agg(pg_catalog.quote_ident(attname::text) ORDER BY attnum) INTO setcols
+    FROM pg_catalog.pg_attribute
+   WHERE attrelid OPERATOR(pg_catalog.=) tbl AND attnum OPERATOR(pg_catalog.>) 0
+     AND NOT attisdropped AND attgenerated OPERATOR(pg_catalog.=) ''
+     AND attidentity OPERATOR(pg_catalog.<>) 'a';
+  SELECT pg_catalog.string_agg(pg_catalog.format('chronicle_t.%s OPERATOR(pg_catalog.=) chronicle_a.%s', p, p), ' AND ')
     INTO match FROM pg_catalog.unnest(pk) AS p;
 
   IF pg_catalog.to_regclass('pg_temp.chronicle_sync') IS NOT NULL THEN
@@ -299,18 +305,20 @@ BEGIN
   END IF;
   EXECUTE pg_catalog.format('CREATE TEMP TABLE chronicle_sync AS SELECT * FROM chronicle.as_of(NULL::%s, $1, $2)', tbl)
     USING known_at, valid_at;
-  EXECUTE pg_catalog.format('DELETE FROM %s AS t WHERE NOT EXISTS (SELECT FROM pg_temp.chronicle_sync AS a WHERE %s)',
+  EXECUTE pg_catalog.format('DELETE FROM %s AS chronicle_t WHERE NOT EXISTS (SELECT FROM pg_temp.chronicle_sync AS chronicle_a WHERE %s)',
                             tbl, match);
   GET DIAGNOSTICS c = ROW_COUNT;
   n := n OPERATOR(pg_catalog.+) c;
+  IF setcols IS NOT NULL THEN
   EXECUTE pg_catalog.format(
-    'UPDATE %s AS t SET (%s) = ROW(%s) FROM pg_temp.chronicle_sync AS a WHERE %s AND NOT (t::record OPERATOR(pg_catalog.*=) a::record)',
-    tbl, pg_catalog.array_to_string(cols, ', '),
-    (SELECT pg_catalog.string_agg('a.' OPERATOR(pg_catalog.||) x, ', ') FROM pg_catalog.unnest(cols) AS x), match);
-  GET DIAGNOSTICS c = ROW_COUNT;
-  n := n OPERATOR(pg_catalog.+) c;
+      'UPDATE %s AS chronicle_t SET (%s) = ROW(%s) FROM pg_temp.chronicle_sync AS chronicle_a WHERE %s AND NOT (chronicle_t::record OPERATOR(pg_catalog.*=) chronicle_a::record)',
+      tbl, pg_catalog.array_to_string(setcols, ', '),
+      (SELECT pg_catalog.string_agg('chronicle_a.' OPERATOR(pg_catalog.||) x, ', ') FROM pg_catalog.unnest(setcols) AS x), match);
+    GET DIAGNOSTICS c = ROW_COUNT;
+    n := n OPERATOR(pg_catalog.+) c;
+  END IF;
   EXECUTE pg_catalog.format(
-    'INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM pg_temp.chronicle_sync AS a WHERE NOT EXISTS (SELECT FROM %s AS t WHERE %s)',
+    'INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM pg_temp.chronicle_sync AS chronicle_a WHERE NOT EXISTS (SELECT FROM %s AS chronicle_t WHERE %s)',
     tbl, pg_catalog.array_to_string(cols, ', '), pg_catalog.array_to_string(cols, ', '), tbl, match);
   GET DIAGNOSTICS c = ROW_COUNT;
   n := n OPERATOR(pg_catalog.+) c;
@@ -332,6 +340,7 @@ DECLARE
   target text;
   cols text;
   n bigint;
+  old_meta text;
 BEGIN
   IF tbl IS NULL THEN
     RAISE EXCEPTION 'argument "tbl" must not be null' USING ERRCODE = '22004';
@@ -348,12 +357,15 @@ BEGIN
         HINT = 'Restore into a new table with into => ''name'', or track the table first.';
     END IF;
     -- The restore is recorded like any change; its meta says what it was.
+    old_meta := pg_catalog.current_setting('chronicle.meta', true);
     PERFORM pg_catalog.set_config('chronicle.meta',
       ((CASE WHEN COALESCE(pg_catalog.current_setting('chronicle.meta', true), '') OPERATOR(pg_catalog.=) ''
              THEN '{}' ELSE pg_catalog.current_setting('chronicle.meta', true) END)::jsonb
         OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('restore',
           pg_catalog.jsonb_build_object('known_at', known_at, 'valid_at', valid_at)))::text, true);
-    RETURN chronicle._sync(tbl, known_at, valid_at);
+    n := chronicle._sync(tbl, known_at, valid_at);
+    PERFORM pg_catalog.set_config('chronicle.meta', COALESCE(old_meta, ''), true);
+    RETURN n;
   END IF;
   IF pg_catalog.length("into") OPERATOR(pg_catalog.=) 0 THEN
     RAISE EXCEPTION 'argument "into" must not be empty' USING ERRCODE = '22023';
@@ -419,9 +431,7 @@ GRANT SELECT ON chronicle.tracked_tables TO PUBLIC;
 
 -- _setting_ts reads a timestamptz setting ('' and unset are NULL).
 CREATE FUNCTION chronicle._setting_ts(name text) RETURNS timestamptz
-  LANGUAGE sql STABLE
-  RETURN CASE WHEN COALESCE(pg_catalog.current_setting(name, true), '') OPERATOR(pg_catalog.=) ''
-              THEN NULL ELSE pg_catalog.current_setting(name, true)::pg_catalog.timestamptz END;
+  LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'chronicle_setting_ts';
 
 -- create_time_travel_view creates <view_schema>.<table>: the tracked table
 -- as of the session's chronicle.known_at / chronicle.valid_at settings.

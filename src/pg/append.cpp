@@ -537,6 +537,11 @@ extern "C" Datum chronicle_correct(PG_FUNCTION_ARGS) {
   check_event_table(relid);
   require_arg(fcinfo, 1, "position");
   require_arg(fcinfo, 2, "payload");
+  if (get_attnum(relid, "assigned") != InvalidAttrNumber)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot correct an event of a tracked table's history"),
+                    errdetail("A captured change is corrected by a new change of the table."),
+                    errhint("Change the row with UPDATE under chronicle.valid_from / chronicle.valid_to, or retract the event.")));
   int64 position = PG_GETARG_INT64(1);
   Target t = find_target(relid, position);
   NewEvent ev{};
@@ -631,7 +636,7 @@ extern "C" Datum chronicle_erase(PG_FUNCTION_ARGS) {
 void chronicle::pg::reset_session_flags() {
   internal_write = false;
   have_expected = false;
-  capture_suppressed = false;
+  capture_suppressed = InvalidOid;
   bypass_immutability = false;
 }
 

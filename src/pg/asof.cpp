@@ -846,6 +846,11 @@ extern "C" Datum chronicle_record_schema(PG_FUNCTION_ARGS) {
     relation_close(rel, AccessShareLock);
     PG_RETURN_BOOL(false);
   }
+  if (rel->rd_rel->relispartition) {  // a partition: its parent's schema counts
+    cover_partition(rel);
+    relation_close(rel, AccessShareLock);
+    PG_RETURN_BOOL(false);
+  }
   Datum payload = schema_payload(rel);
   // Nothing to record when the columns are as the last schema event says.
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");

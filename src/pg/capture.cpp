@@ -15,6 +15,7 @@
 extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
@@ -23,7 +24,7 @@ extern "C" {
 
 namespace chronicle::pg {
 
-bool capture_suppressed = false;
+Oid capture_suppressed = InvalidOid;
 // The command that truncated a tracked (parent) table, so that the
 // truncate triggers of its partitions record nothing more.
 static CommandId truncating_tracked = 0;
@@ -80,7 +81,7 @@ static Oid resolve_event_table(const char* name) {
   if (!OidIsValid(relid))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                     errmsg("event table %s of a tracked table does not exist", name),
-                    errhint("Run chronicle.untrack() and chronicle.track() again.")));
+                    errhint("Run chronicle.untrack() on the table, then chronicle.track() to start a new history.")));
   return relid;
 }
 
@@ -239,8 +240,9 @@ static Datum capture_meta_jsonb() {
   escape_json(&buf, app ? app : "");
   appendStringInfoChar(&buf, '}');
   Datum meta = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+  // chronicle.meta cannot pass for someone else: user and application win.
   if (extra != nullptr)
-    meta = DirectFunctionCall2(jsonb_concat, meta, DirectFunctionCall1(jsonb_in, CStringGetDatum(extra)));
+    meta = DirectFunctionCall2(jsonb_concat, DirectFunctionCall1(jsonb_in, CStringGetDatum(extra)), meta);
   meta_cached = meta;
   meta_user = user;
   meta_app = app ? pstrdup(app) : nullptr;
@@ -565,6 +567,28 @@ Datum schema_payload(Relation rel) {
   return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
+// cover_partition gives a partition of a tracked table (created or attached
+// after track) the statement triggers that partitions do not inherit.
+void cover_partition(Relation rel) {
+  if (!rel->rd_rel->relispartition) return;
+  const char* ev = tracked_event_table(rel);  // the cloned row trigger says it
+  if (ev == nullptr) return;
+  TriggerDesc* td = rel->trigdesc;
+  for (int i = 0; td != nullptr && i < td->numtriggers; i++)
+    if (strcmp(td->triggers[i].tgname, "zz_chronicle_capture_flush") == 0) return;
+  char* q = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+  const char* lit = quote_literal_cstr(ev);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  const char* ddl[] = {"CREATE TRIGGER zz_chronicle_capture_truncate BEFORE TRUNCATE ON %s "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION chronicle.capture(%s)",
+                       "CREATE TRIGGER zz_chronicle_capture_flush AFTER INSERT OR UPDATE OR DELETE ON %s "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION chronicle.capture_flush(%s)"};
+  for (const char* d : ddl)
+    if (SPI_execute(psprintf(d, q, lit), false, 0) != SPI_OK_UTILITY)
+      elog(ERROR, "chronicle: creating the capture triggers failed");
+  SPI_finish();
+}
+
 // init_capture registers the cache invalidations; called from _PG_init.
 void init_capture() {
   CacheRegisterRelcacheCallback(invalidate_track, (Datum)0);
@@ -679,7 +703,9 @@ extern "C" Datum chronicle_capture_flush(PG_FUNCTION_ARGS) {
 extern "C" Datum chronicle_capture(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.capture() must be called as a trigger");
   auto* td = reinterpret_cast<TriggerData*>(fcinfo->context);
-  if (capture_suppressed) return PointerGetDatum(nullptr);
+  if (OidIsValid(capture_suppressed) &&
+      track_info(td->tg_relation, trigger_event_table(td))->evrelid == capture_suppressed)
+    return PointerGetDatum(nullptr);
   if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
     ValidRange r = valid_range();
     if (!r.contains_present())
@@ -717,7 +743,9 @@ extern "C" Datum chronicle_capture_guard(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "chronicle.capture_guard() must be called as a trigger");
   auto* td = reinterpret_cast<TriggerData*>(fcinfo->context);
   HeapTuple proceed = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-  if (capture_suppressed) return PointerGetDatum(proceed);
+  if (OidIsValid(capture_suppressed) &&
+      track_info(td->tg_relation, trigger_event_table(td))->evrelid == capture_suppressed)
+    return PointerGetDatum(proceed);
   ValidRange r = valid_range();
   if (r.contains_present()) return PointerGetDatum(proceed);  // the AFTER trigger records it
   // An INSERT of a key the table holds is left to the executor: ON CONFLICT
@@ -764,7 +792,7 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("table \"%s\" is already tracked", relname)));
 
   char* nsp = get_namespace_name(RelationGetNamespace(rel));
-  char* evrel = psprintf("%s_events", relname);
+  char* evrel = psprintf("%.*s_events", pg_mbcliplen(relname, strlen(relname), NAMEDATALEN - 1 - 7), relname);
   char* evname = quote_qualified_identifier(nsp, evrel);
   char* qualified = quote_qualified_identifier(nsp, relname);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
@@ -852,7 +880,20 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
   if (ev == nullptr)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("table \"%s\" is not tracked", relname)));
-  Oid evrelid = resolve_event_table(ev);
+  if (rel->rd_rel->relispartition)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("cannot untrack \"%s\": it is a partition of a tracked table", relname),
+                    errhint("Untrack the partitioned table.")));
+  // The event table may be gone (dropped by hand): the triggers go anyway.
+  Oid evrelid = InvalidOid;
+  {
+#if PG_VERSION_NUM >= 160000
+    List* names = stringToQualifiedNameList(ev, nullptr);
+#else
+    List* names = stringToQualifiedNameList(ev);
+#endif
+    evrelid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+  }
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   const char* names[] = {"zz_chronicle_capture_guard", "zz_chronicle_capture", "zz_chronicle_capture_truncate",
                          "zz_chronicle_capture_flush"};
@@ -872,6 +913,7 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
   }
   SPI_finish();
   relation_close(rel, NoLock);
+  if (!OidIsValid(evrelid)) PG_RETURN_NULL();
   PG_RETURN_OID(evrelid);
 }
 
@@ -888,13 +930,14 @@ extern "C" Datum chronicle_apply_due(PG_FUNCTION_ARGS) {
   if (tracked_event_table(rel) == nullptr)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("table \"%s\" is not tracked", relname)));
+  Oid evrelid = track_info(rel, tracked_event_table(rel))->evrelid;
   relation_close(rel, NoLock);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Oid types[1] = {REGCLASSOID};
   Datum args[1] = {ObjectIdGetDatum(relid)};
-  capture_suppressed = true;  // reset on error by the abort callbacks
+  capture_suppressed = evrelid;  // reset on error by the abort callbacks
   int rc = SPI_execute_with_args("SELECT chronicle._sync($1, NULL, NULL)", 1, types, args, nullptr, false, 1);
-  capture_suppressed = false;
+  capture_suppressed = InvalidOid;
   if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "chronicle: apply_due failed");
   bool isnull;
   int64 n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

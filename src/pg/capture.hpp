@@ -5,9 +5,9 @@
 
 namespace chronicle::pg {
 
-// capture_suppressed is set while chronicle itself changes a tracked table
-// without recording (apply_due); the capture triggers let those through.
-extern bool capture_suppressed;
+// capture_suppressed names the event table whose tracked table chronicle
+// itself is changing without recording (apply_due); InvalidOid otherwise.
+extern Oid capture_suppressed;
 
 // tracked_event_table returns the event table named by rel's capture
 // trigger (schema-qualified, quoted), or nullptr when rel is not tracked.
@@ -30,6 +30,10 @@ void forget_pending(bool xact_end, SubTransactionId aborted);
 
 // encode_stream returns the stream of a primary key's values (palloc'd).
 char* encode_stream(int nparts, const Oid* types, const Datum* values);
+
+// cover_partition adds the statement triggers to a new partition of a
+// tracked table (from the event trigger).
+void cover_partition(Relation rel);
 
 // init_capture registers cache invalidations; called from _PG_init.
 void init_capture();

@@ -18,6 +18,14 @@ static char* valid_at_text = nullptr;
 // Values set before the library was loaded were not validated then; they
 // are checked again here and refused at first use.
 static bool valid_from_bad = false, valid_to_bad = false, meta_bad = false;
+static bool known_at_bad = false, valid_at_bad = false;
+
+// A valid SET (or RESET) clears what a bad value set before loading left.
+static void assign_valid_from(const char*, void*) { valid_from_bad = false; }
+static void assign_valid_to(const char*, void*) { valid_to_bad = false; }
+static void assign_meta(const char*, void*) { meta_bad = false; }
+static void assign_known_at(const char*, void*) { known_at_bad = false; }
+static void assign_valid_at(const char*, void*) { valid_at_bad = false; }
 
 // parse_timestamptz parses text as timestamptz without raising errors.
 static bool parse_timestamptz(const char* text, TimestampTz* out) {
@@ -77,7 +85,7 @@ static bool check_meta(char** newval, void**, GucSource) {
 }
 
 // time_setting reads a timestamptz setting.
-static TimeSetting time_setting(const char* name, const char* text, bool bad) {
+TimeSetting time_setting(const char* name, const char* text, bool bad) {
   TimeSetting s{false, 0};
   if (bad)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -122,24 +130,47 @@ void define_gucs() {
   valid_from_bad = placeholder_is_bad("chronicle.valid_from", check_time_setting);
   valid_to_bad = placeholder_is_bad("chronicle.valid_to", check_time_setting);
   meta_bad = placeholder_is_bad("chronicle.meta", check_meta);
+  known_at_bad = placeholder_is_bad("chronicle.known_at", check_time_setting);
+  valid_at_bad = placeholder_is_bad("chronicle.valid_at", check_time_setting);
   DefineCustomStringVariable("chronicle.valid_from",
                              "Valid-from time of the changes captured in this transaction.",
                              "Empty: changes are valid from the moment they are recorded.",
-                             &valid_from_text, "", PGC_USERSET, 0, check_time_setting, nullptr, nullptr);
+                             &valid_from_text, "", PGC_USERSET, 0, check_time_setting, assign_valid_from, nullptr);
   DefineCustomStringVariable("chronicle.valid_to",
                              "Valid-to time of the changes captured in this transaction.",
                              "Empty: changes are valid until infinity.", &valid_to_text, "",
-                             PGC_USERSET, 0, check_time_setting, nullptr, nullptr);
+                             PGC_USERSET, 0, check_time_setting, assign_valid_to, nullptr);
   DefineCustomStringVariable("chronicle.meta", "JSON object attached to every captured change.",
-                             nullptr, &meta_text, "", PGC_USERSET, 0, check_meta, nullptr, nullptr);
+                             nullptr, &meta_text, "", PGC_USERSET, 0, check_meta, assign_meta, nullptr);
   DefineCustomStringVariable("chronicle.known_at",
                              "Transaction time at which time-travel views show their tables.",
                              "Empty: now.", &known_at_text, "", PGC_USERSET, 0, check_time_setting,
-                             nullptr, nullptr);
+                             assign_known_at, nullptr);
   DefineCustomStringVariable("chronicle.valid_at",
                              "Valid time at which time-travel views show their tables.", "Empty: now.",
-                             &valid_at_text, "", PGC_USERSET, 0, check_time_setting, nullptr, nullptr);
+                             &valid_at_text, "", PGC_USERSET, 0, check_time_setting, assign_valid_at, nullptr);
   MarkGUCPrefixReserved("chronicle");
 }
 
 }  // namespace chronicle::pg
+
+using namespace chronicle::pg;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(chronicle_setting_ts);
+}
+
+// chronicle_setting_ts implements chronicle._setting_ts(name): the value of
+// chronicle.known_at or chronicle.valid_at, NULL when empty (time-travel views).
+extern "C" Datum chronicle_setting_ts(PG_FUNCTION_ARGS) {
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  TimeSetting t{false, 0};
+  if (strcmp(name, "chronicle.known_at") == 0)
+    t = time_setting(name, known_at_text, known_at_bad);
+  else if (strcmp(name, "chronicle.valid_at") == 0)
+    t = time_setting(name, valid_at_text, valid_at_bad);
+  else
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("not a chronicle time setting: \"%s\"", name)));
+  if (!t.set) PG_RETURN_NULL();
+  PG_RETURN_TIMESTAMPTZ(t.value);
+}

@@ -18,6 +18,9 @@ struct TimeSetting {
 TimeSetting capture_valid_from();
 TimeSetting capture_valid_to();
 
+// time_setting reads a timestamptz setting (bad: set invalid before load).
+TimeSetting time_setting(const char* name, const char* text, bool bad);
+
 // capture_meta returns chronicle.meta (a JSON object text) or nullptr.
 const char* capture_meta();
 
