@@ -181,42 +181,6 @@ static Columns current_columns(Oid relid) {
   return c;
 }
 
-// renames_to_current lists (old name, current name) for the columns whose
-// name in an epoch (attnum -> name) differs from the current one; applied
-// through temporary names, so swaps work.
-static std::vector<std::pair<std::string, std::string>> renames_to_current(
-    const std::map<int, std::string>& epoch, const Columns& now) {
-  std::vector<std::pair<std::string, std::string>> first, second;
-  // A dropped column (its attnum is gone) takes a name no column has: a
-  // column added later under the same name is another column.
-  for (const auto& [attnum, name] : epoch) {
-    bool live = false;
-    for (int i = 0; i < now.n && !live; i++) live = now.attnum[i] == attnum;
-    if (!live) first.emplace_back(name, "\x01dropped-" + std::to_string(attnum));
-  }
-  for (int i = 0; i < now.n; i++) {
-    auto it = epoch.find(now.attnum[i]);
-    if (it == epoch.end() || it->second == now.name[i]) continue;
-    std::string tmp = "\x01chronicle-" + std::to_string(now.attnum[i]);
-    first.emplace_back(it->second, tmp);
-    second.emplace_back(tmp, now.name[i]);
-  }
-  first.insert(first.end(), second.begin(), second.end());
-  return first;
-}
-
-// rename_members returns image with members renamed in order.
-static core::Json rename_members(const core::Json& image,
-                                 const std::vector<std::pair<std::string, std::string>>& renames) {
-  if (!image.is_object() || renames.empty()) return image;
-  std::vector<core::Json::Member> members = image.members();
-  for (const auto& [from, to] : renames) {
-    for (auto& m : members)
-      if (m.first == from) m.first = to;
-  }
-  return core::Json::object(std::move(members));
-}
-
 // load_epochs reads the schema events of t (SPI connected) and stores, for
 // each, how its column names map to the current ones (by attnum).
 static void load_epochs(const Tracked& t, FoldState* st, const Columns& now) {
@@ -751,35 +715,13 @@ extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
   MemoryContext outer = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Columns now = current_columns(t.relid);
-  // Schema epochs: (position, attnum, name) of every schema event.
-  SavedUser s = become(t.evowner);
-  int rc = SPI_execute(
-      psprintf("SELECT e.position, (c OPERATOR(pg_catalog.->>) 'attnum')::int, c OPERATOR(pg_catalog.->>) 'name' "
-               "FROM %s AS e, pg_catalog.jsonb_array_elements(e.payload OPERATOR(pg_catalog.->) 'columns') AS c "
-               "WHERE e.stream OPERATOR(pg_catalog.=) '' AND e.type OPERATOR(pg_catalog.=) 'schema' "
-               "ORDER BY e.position",
-               t.evname),
-      true, 0);
-  restore_user(s);
-  if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading schema events failed");
-  uint64 nschema = SPI_processed;
-  MemoryContext spi0 = MemoryContextSwitchTo(outer);
-  int64* s_pos = static_cast<int64*>(palloc(sizeof(int64) * (nschema + 1)));
-  int* s_att = static_cast<int*>(palloc(sizeof(int) * (nschema + 1)));
-  char** s_name = static_cast<char**>(palloc(sizeof(char*) * (nschema + 1)));
-  for (uint64 i = 0; i < nschema; i++) {
-    bool isnull;
-    HeapTuple tup = SPI_tuptable->vals[i];
-    s_pos[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-    s_att[i] = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-    s_name[i] = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
-  }
-  MemoryContextSwitchTo(spi0);
-
+  // The schema epochs, to give each change the table's current column names.
+  FoldHolder* epochs = new_fold();
+  load_epochs(t, epochs->state, now);
   Oid qtypes[1] = {TEXTOID};
   Datum args[1] = {streamd};
-  s = become(t.evowner);
-  rc = SPI_execute_with_args(
+  SavedUser s = become(t.evowner);
+  int rc = SPI_execute_with_args(
       psprintf("SELECT e.position, e.type, e.payload::text, e.assigned, e.valid_from, e.valid_to, e.recorded_at, "
                "(SELECT s.recorded_at FROM %s AS s WHERE s.supersedes OPERATOR(pg_catalog.=) e.position), e.meta "
                "FROM %s AS e WHERE e.stream OPERATOR(pg_catalog.=) $1 ORDER BY e.position",
@@ -800,25 +742,46 @@ extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
     values[1] = SPI_getbinval(tup, td, 2, &nulls[1]);
     Datum img = SPI_getbinval(tup, td, 3, &isnull);
     nulls[2] = isnull;
+    // The image and assigned have the column names of their schema epoch:
+    // map them to the current ones by attnum.
+    int64 pos = DatumGetInt64(values[0]);
+    const Epoch* e = nullptr;
+    for (const Epoch& ep : epochs->state->epochs)
+      if (ep.position < pos) e = &ep;
     if (!isnull) {
-      // The image has the column names of its schema epoch: map them to the
-      // current ones by attnum.
-      int64 pos = DatumGetInt64(values[0]);
       const char* image_text = TextDatumGetCString(img);
       char* renamed = nullptr;
       guarded([&] {
-        std::map<int, std::string> epoch;
-        int64 epoch_pos = -1;
-        for (uint64 k = 0; k < nschema && s_pos[k] < pos; k++) epoch_pos = s_pos[k];
-        for (uint64 k = 0; k < nschema; k++)
-          if (s_pos[k] == epoch_pos) epoch[s_att[k]] = s_name[k];
-        std::string out = core::to_json_text(rename_members(core::parse_json(image_text), renames_to_current(epoch, now)));
-        renamed = malloc_str(out);
+        core::Json parsed = core::parse_json(image_text);
+        if (e != nullptr && !e->to_current.empty() && parsed.is_object()) {
+          std::vector<core::Json::Member> members = parsed.members();
+          for (auto& m : members) m.first = to_current(e, m.first);
+          parsed = core::Json::object(std::move(members));
+        }
+        renamed = malloc_str(core::to_json_text(parsed));
       });
       values[2] = typed_row(&typed, renamed);
       free(renamed);
     }
     values[3] = SPI_getbinval(tup, td, 4, &nulls[3]);
+    if (!nulls[3] && e != nullptr && !e->to_current.empty()) {
+      Datum* elems;
+      bool* enulls;
+      int ne;
+      deconstruct_array(DatumGetArrayTypeP(values[3]), TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
+      for (int k = 0; k < ne; k++) {
+        if (enulls[k]) continue;
+        const char* name = TextDatumGetCString(elems[k]);
+        const char* mapped = nullptr;
+        guarded([&] {
+          auto it = e->to_current.find(name);
+          if (it != e->to_current.end() && it->second.rfind("\x01", 0) != 0) mapped = it->second.c_str();
+        });
+        if (mapped != nullptr) elems[k] = CStringGetTextDatum(mapped);
+      }
+      int lb = 1;
+      values[3] = PointerGetDatum(construct_md_array(elems, enulls, 1, &ne, &lb, TEXTOID, -1, false, TYPALIGN_INT));
+    }
     values[4] = SPI_getbinval(tup, td, 5, &nulls[4]);
     values[5] = SPI_getbinval(tup, td, 6, &nulls[5]);
     values[6] = SPI_getbinval(tup, td, 7, &nulls[6]);
