@@ -100,6 +100,16 @@ BEGIN
   END LOOP;
   EXECUTE pg_catalog.format('CREATE SEQUENCE %I.%I AS bigint OWNED BY %s.position',
     nsp, seq, qualified);
+  -- The highest position stamped at commit so far (doc/design.md); owned
+  -- by recorded_at so that chronicle tells it from the position sequence.
+  seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_stamped_seq');
+  n := 0;
+  WHILE pg_catalog.to_regclass(pg_catalog.format('%I.%I', nsp, seq)) IS NOT NULL LOOP
+    n := n OPERATOR(pg_catalog.+) 1;
+    seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_stamped_seq', n);
+  END LOOP;
+  EXECUTE pg_catalog.format('CREATE SEQUENCE %I.%I AS bigint MINVALUE 0 START 0 OWNED BY %s.recorded_at',
+    nsp, seq, qualified);
   EXECUTE pg_catalog.format(
     'CREATE TRIGGER zz_chronicle_stamp BEFORE INSERT ON %s
        FOR EACH ROW EXECUTE FUNCTION chronicle.event_stamp()', qualified);

@@ -70,12 +70,18 @@ static void describe(Relation rel, EventTableInfo* info) {
                       errmsg("event table \"%s\" has no column \"%s\"",
                              RelationGetRelationName(rel), kColNames[c])));
   }
-  info->seqid = InvalidOid;
-  List* seqs = getOwnedSequences(info->relid);
-  if (seqs != NIL) info->seqid = linitial_oid(seqs);
-  if (!OidIsValid(info->seqid))
+  info->seqid = info->stampedid = InvalidOid;
+  ListCell* sc;
+  foreach (sc, getOwnedSequences(info->relid)) {
+    Oid seq = lfirst_oid(sc), tbl;
+    int32 col;
+    if (!sequenceIsOwned(seq, DEPENDENCY_AUTO, &tbl, &col)) continue;
+    if (col == info->att[C_POSITION] && !OidIsValid(info->seqid)) info->seqid = seq;
+    if (col == info->att[C_RECORDED_AT] && !OidIsValid(info->stampedid)) info->stampedid = seq;
+  }
+  if (!OidIsValid(info->seqid) || !OidIsValid(info->stampedid))
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("event table \"%s\" has lost its position sequence",
+                    errmsg("event table \"%s\" has lost one of its sequences",
                            RelationGetRelationName(rel))));
   info->stream_version_idx = InvalidOid;
   List* indexes = RelationGetIndexList(rel);

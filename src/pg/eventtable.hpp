@@ -20,6 +20,7 @@ constexpr const char* kEraseType = "$erase";
 struct EventTableInfo {
   Oid relid;
   Oid seqid;               // the position sequence (OWNED BY position)
+  Oid stampedid;           // the highest position stamped (OWNED BY recorded_at)
   Oid stream_version_idx;  // unique index on (stream, version)
   Oid owner;
   AttrNumber att[C_NCOLS];

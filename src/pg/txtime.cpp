@@ -10,16 +10,25 @@ namespace chronicle::pg {
 
 bool bypass_immutability = false;
 
-// One advisory-type lock, in a key space user advisory locks never use
-// (their fourth field is 1 or 2), serialises commit stamping and readers.
-static void commit_lock_tag(LOCKTAG* tag) {
+// Two advisory-type locks, in a key space user advisory locks never use
+// (their fourth field is 1 or 2). The stamp lock (exclusive, short)
+// serialises stamping, and readers' promises. The window lock is held by
+// every writer from its stamping to its end (RowExclusive: writers do not
+// block each other, so their commits flush together) and taken in Share by
+// readers, which so wait for every writer stamped but not yet visible. Lock
+// order: stamp, then window.
+static void stamp_lock_tag(LOCKTAG* tag) {
   SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0x6368726fU /* "chro" */, 0x6e69636cU, 0x4348);
+}
+static void window_lock_tag(LOCKTAG* tag) {
+  SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0x6368726fU, 0x6e69636cU, 0x4349);
 }
 
 // TableWrites lists the provisional positions this transaction wrote.
 struct TableWrites {
   Oid relid;
   Oid seqid;
+  Oid stampedid;
   Oid owner;
   int64* pos;
   int n;
@@ -117,6 +126,13 @@ static int64 seq_last(Oid seq) {
 // clock_last reads the last stamp handed out or promised.
 static TimestampTz clock_last(Oid clock) { return seq_last(clock); }
 
+// seq_set sets a sequence of chronicle's (bypassing privileges).
+static void seq_set(Oid seq, int64 v) {
+  SavedUser s = become(BOOTSTRAP_SUPERUSERID);
+  DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seq), Int64GetDatum(v));
+  restore_user(s);
+}
+
 // clock_set moves the clock to t.
 static void clock_set(Oid clock, TimestampTz t) {
   SavedUser s = become(BOOTSTRAP_SUPERUSERID);
@@ -136,25 +152,23 @@ ReadHorizon stabilize(bool known_at_null, TimestampTz known_at) {
   h.now = GetCurrentTimestamp();
   h.include_own = known_at_null || known_at >= h.now;
   h.known_at = h.include_own ? h.now : known_at;
-  LOCKTAG tag;
-  commit_lock_tag(&tag);
+  LOCKTAG stamp, window;
+  stamp_lock_tag(&stamp);
+  window_lock_tag(&window);
   Oid clock = clock_oid();
-  (void)LockAcquire(&tag, ShareLock, false, false);
+  (void)LockAcquire(&stamp, ExclusiveLock, false, false);
+  (void)LockAcquire(&window, ShareLock, false, false);  // stamped writers are visible now
+  LockRelease(&window, ShareLock, false);
   TimestampTz last = clock_last(clock);
-  LockRelease(&tag, ShareLock, false);
-  if (h.known_at <= last) return h;
-  if (RecoveryInProgress() || XactReadOnly) {
-    // A read-only reader cannot promise anything: it answers as of L.
-    h.known_at = last;
-    return h;
-  }
-  (void)LockAcquire(&tag, ExclusiveLock, false, false);
-  last = clock_last(clock);
   if (h.known_at > last) {
-    clock_set(clock, h.known_at);
-    note_own_move(last, h.known_at);
+    if (RecoveryInProgress() || XactReadOnly) {
+      h.known_at = last;  // a read-only reader cannot promise: it answers as of L
+    } else {
+      clock_set(clock, h.known_at);
+      note_own_move(last, h.known_at);
+    }
   }
-  LockRelease(&tag, ExclusiveLock, false);
+  LockRelease(&stamp, ExclusiveLock, false);
   return h;
 }
 
@@ -182,6 +196,7 @@ void note_write(const EventTableInfo* info, int64 position) {
   auto* w = static_cast<TableWrites*>(hash_search(xact_tables, &info->relid, HASH_ENTER, &found));
   if (!found) {
     w->seqid = info->seqid;
+    w->stampedid = info->stampedid;
     w->owner = info->owner;
     w->cap = 16;
     w->n = 0;
@@ -243,74 +258,6 @@ void remember_version(Oid relid, const char* stream, int len, int32 version) {
   e->version = version;
 }
 
-struct CheckPlan {
-  Oid relid;
-  SPIPlanPtr plan;
-};
-static HTAB* check_plans = nullptr;
-
-// check_plan returns the cached plan counting a table's rows from a position.
-static SPIPlanPtr check_plan(Oid relid) {
-  if (check_plans == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(CheckPlan);
-    ctl.hcxt = TopMemoryContext;
-    check_plans = hash_create("chronicle commit checks", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
-  bool found;
-  auto* e = static_cast<CheckPlan*>(hash_search(check_plans, &relid, HASH_FIND, &found));
-  if (found) return e->plan;
-  char* sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE position OPERATOR(pg_catalog.>=) $1",
-                       quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-                                                  get_rel_name(relid)));
-  Oid argtypes[1] = {INT8OID};
-  SPIPlanPtr plan = SPI_prepare(sql, 1, argtypes);
-  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-  SPI_keepplan(plan);
-  e = static_cast<CheckPlan*>(hash_search(check_plans, &relid, HASH_ENTER, &found));
-  e->plan = plan;
-  return plan;
-}
-
-// forget_check_plans drops cached plans of a changed relation.
-static void forget_check_plans(Datum, Oid relid) {
-  if (check_plans == nullptr) return;
-  HASH_SEQ_STATUS it;
-  CheckPlan* e;
-  hash_seq_init(&it, check_plans);
-  while ((e = static_cast<CheckPlan*>(hash_seq_search(&it))) != nullptr) {
-    if (relid == InvalidOid || e->relid == relid) {
-      SPI_freeplan(e->plan);
-      hash_search(check_plans, &e->relid, HASH_REMOVE, nullptr);
-    }
-  }
-}
-
-// nobody_drew_after tells, in O(1), that no other transaction can hold a
-// position >= ours: our positions are contiguous and the table's sequence
-// has not been drawn from since.
-static bool nobody_drew_after(const TableWrites* w) {
-  return w->pos[w->n - 1] - w->pos[0] + 1 == w->n && seq_last(w->seqid) == w->pos[w->n - 1];
-}
-
-// foreign_rows_from tells whether a committed row of another transaction
-// has a position >= our smallest one (SPI connected, active snapshot set).
-static bool foreign_rows_from(const TableWrites* w) {
-  if (get_rel_name(w->relid) == nullptr) return false;  // dropped in this transaction
-  Datum args[1] = {Int64GetDatum(w->pos[0])};
-  Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-  SavedUser s = become(w->owner);
-  int rc = SPI_execute_snapshot(check_plan(w->relid), args, nullptr, snap, InvalidSnapshot, true, false, 1);
-  restore_user(s);
-  UnregisterSnapshot(snap);
-  if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "chronicle: commit check failed");
-  bool isnull;
-  int64 count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  return count != w->n;
-}
-
 // restamp_table renumbers this transaction's rows of one table with fresh
 // positions (in the same order) and the final stamp.
 static void restamp_table(TableWrites* w, TimestampTz stamp, TimestampTz provisional) {
@@ -340,59 +287,48 @@ static void restamp_table(TableWrites* w, TimestampTz stamp, TimestampTz provisi
   restamp_old = restamp_new = nullptr;
   restamp_n = 0;
   if (rc != SPI_OK_UPDATE) elog(ERROR, "chronicle: restamp failed: %s", SPI_result_code_string(rc));
+  memcpy(w->pos, fresh, sizeof(int64) * w->n);  // now the stamped positions
 }
 
-// stamp_at_commit fixes the transaction's stamp and positions, holding the
-// commit lock until the transaction ends.
+// stamp_at_commit fixes the transaction's stamp and positions under the
+// stamp lock, and enters the commit window (held until the transaction
+// ends) before letting the next writer stamp.
 static void stamp_at_commit() {
   if (xact_tables == nullptr || hash_get_num_entries(xact_tables) == 0) return;
-  LOCKTAG tag;
-  commit_lock_tag(&tag);
-  (void)LockAcquire(&tag, ExclusiveLock, false, false);
+  LOCKTAG stamp, window;
+  stamp_lock_tag(&stamp);
+  window_lock_tag(&window);
+  (void)LockAcquire(&stamp, ExclusiveLock, false, false);
+  (void)LockAcquire(&window, RowExclusiveLock, false, false);
   Oid clock = clock_oid();
   TimestampTz last = clock_last(clock);
   TimestampTz provisional = xact_stamp;
   bool keep = !force_restamp && provisional > foreign_last(last);
-
-  // Tables whose positions the O(1) test cannot vouch for are checked with
-  // a query; SPI is set up only then (or for a restamp).
-  bool spi = false;
+  // Positions: kept when all are above the highest one stamped so far.
   HASH_SEQ_STATUS it;
   TableWrites* w;
-  if (keep) {
-    hash_seq_init(&it, xact_tables);
-    while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr) {
-      if (w->n == 0 || !keep || nobody_drew_after(w)) continue;
-      if (!spi) {
-        // Make the last command's rows visible (an autocommitted INSERT has
-        // not advanced the command counter); pre-commit has no snapshot.
-        CommandCounterIncrement();
-        PushActiveSnapshot(GetTransactionSnapshot());
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-        spi = true;
-      }
-      if (foreign_rows_from(w)) keep = false;
-    }
-  }
-  TimestampTz stamp = provisional;
+  hash_seq_init(&it, xact_tables);
+  while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr)
+    if (w->n > 0 && w->pos[0] <= seq_last(w->stampedid)) keep = false;
+  TimestampTz stamp_at = provisional;
   if (!keep) {
     TimestampTz clock_now = GetCurrentTimestamp();
-    guarded([&] { stamp = core::next_stamp(clock_now, last); });
-    if (!spi) {
-      CommandCounterIncrement();
-      PushActiveSnapshot(GetTransactionSnapshot());
-      if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-      spi = true;
-    }
+    guarded([&] { stamp_at = core::next_stamp(clock_now, last); });
+    // Make the last command's rows visible; pre-commit has no snapshot.
+    CommandCounterIncrement();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
     hash_seq_init(&it, xact_tables);
     while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr)
-      if (w->n > 0) restamp_table(w, stamp, provisional);
-  }
-  if (spi) {
+      if (w->n > 0) restamp_table(w, stamp_at, provisional);
     SPI_finish();
     PopActiveSnapshot();
   }
-  clock_set(clock, stamp);
+  hash_seq_init(&it, xact_tables);
+  while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr)
+    if (w->n > 0) seq_set(w->stampedid, w->pos[w->n - 1]);
+  clock_set(clock, stamp_at);
+  LockRelease(&stamp, ExclusiveLock, false);
 }
 
 // reset_xact forgets the transaction's state (its memory goes with it).
@@ -452,7 +388,6 @@ static void subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTr
 // init_txtime registers the callbacks.
 void init_txtime() {
   CacheRegisterRelcacheCallback(forget_clock, (Datum)0);
-  CacheRegisterRelcacheCallback(forget_check_plans, (Datum)0);
   RegisterXactCallback(xact_callback, nullptr);
   RegisterSubXactCallback(subxact_callback, nullptr);
 }
