@@ -227,6 +227,14 @@ CREATE FUNCTION chronicle.as_of(tbl anyelement, known_at timestamptz DEFAULT NUL
 COMMENT ON FUNCTION chronicle.as_of(anyelement, timestamptz, timestamptz) IS
   'A tracked table as valid at valid_at, as known at known_at (default: now), typed, with its current columns';
 
+-- as_of with a key: one row of a tracked table as it was (zero or one row),
+-- folded from its own stream only.
+CREATE FUNCTION chronicle.as_of(tbl anyelement, known_at timestamptz, valid_at timestamptz,
+                                VARIADIC key "any")
+  RETURNS SETOF anyelement LANGUAGE c VOLATILE ROWS 1 AS 'MODULE_PATHNAME', 'chronicle_as_of';
+COMMENT ON FUNCTION chronicle.as_of(anyelement, timestamptz, timestamptz, "any") IS
+  'One row of a tracked table (by primary key) as valid at valid_at, as known at known_at (NULL: now)';
+
 -- diff returns the rows added, removed and changed between two transaction times.
 CREATE FUNCTION chronicle.diff(tbl anyelement, from_known timestamptz, to_known timestamptz DEFAULT NULL,
                                valid_at timestamptz DEFAULT NULL,

@@ -288,7 +288,58 @@ static bool change_op(text* type, core::ChangeOp* op) {
 // primary key: images are read only for the changes that still decide a row,
 // and the scan stops at a truncate. The state is owned by the current memory
 // context (SPI connected).
-static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampTz valid_at, const Columns& now) {
+// begin_scan starts a backward-able scan of the event table: by position
+// (stream == nullptr) or of one stream through the (stream, version) index.
+static IndexScanDesc begin_scan(Relation ev, Relation idx, Snapshot snap, const char* stream, ScanKeyData* key) {
+  int nkeys = 0;
+  if (stream != nullptr) {
+    ScanKeyInit(key, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(stream));
+    key->sk_collation = idx->rd_indcollation[0];
+    nkeys = 1;
+  }
+#if PG_VERSION_NUM >= 180000
+  IndexScanDesc scan = index_beginscan(ev, idx, snap, nullptr, nkeys, 0);
+#else
+  IndexScanDesc scan = index_beginscan(ev, idx, snap, nkeys, 0);
+#endif
+  index_rescan(scan, nkeys ? key : nullptr, nkeys, nullptr, 0);
+  return scan;
+}
+
+// newest_truncate returns the position of the newest truncate known at h
+// and valid at valid_at (0 when none): for one row, nothing older matters.
+static int64 newest_truncate(Relation ev, const EventTableInfo* info, Snapshot snap, const ReadHorizon& h,
+                             TimestampTz bound, TimestampTz valid_at, HTAB* superseded) {
+  Relation idx = index_open(info->stream_version_idx, AccessShareLock);
+  ScanKeyData key;
+  IndexScanDesc scan = begin_scan(ev, idx, snap, "", &key);
+  TupleTableSlot* slot = table_slot_create(ev, nullptr);
+  int64 found_pos = 0;
+  while (index_getnext_slot(scan, BackwardScanDirection, slot)) {
+    bool isnull, found;
+    TimestampTz rec = DatumGetTimestampTz(slot_getattr(slot, info->att[C_RECORDED_AT], &isnull));
+    TimestampTz vf = DatumGetTimestampTz(slot_getattr(slot, info->att[C_VALID_FROM], &isnull));
+    TimestampTz vt = DatumGetTimestampTz(slot_getattr(slot, info->att[C_VALID_TO], &isnull));
+    if (rec > bound || !(vf <= valid_at && valid_at < vt)) continue;
+    bool own = TransactionIdIsCurrentTransactionId(
+        DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull)));
+    if (own ? !h.include_own : rec > h.known_at) continue;
+    text* type = DatumGetTextPP(slot_getattr(slot, info->att[C_TYPE], &isnull));
+    if (VARSIZE_ANY_EXHDR(type) != 8 || memcmp(VARDATA_ANY(type), "truncate", 8) != 0) continue;
+    int64 pos = DatumGetInt64(slot_getattr(slot, info->att[C_POSITION], &isnull));
+    hash_search(superseded, &pos, HASH_FIND, &found);
+    if (found) continue;
+    found_pos = pos;
+    break;
+  }
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  index_close(idx, AccessShareLock);
+  return found_pos;
+}
+
+static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampTz valid_at, const Columns& now,
+                              const char* only_stream = nullptr) {
   FoldHolder* holder = new_fold();
   FoldState* st = holder->state;
   load_epochs(t, st, now);
@@ -298,14 +349,13 @@ static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampT
   Relation ev = table_open(t.evrelid, AccessShareLock);
   const EventTableInfo* info = event_table_info(ev);
   AttrNumber att_assigned = get_attnum(t.evrelid, "assigned");
-  Relation pk = index_open(RelationGetPrimaryKeyIndex(ev), AccessShareLock);
   Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
-#if PG_VERSION_NUM >= 180000
-  IndexScanDesc scan = index_beginscan(ev, pk, snap, nullptr, 0, 0);
-#else
-  IndexScanDesc scan = index_beginscan(ev, pk, snap, 0, 0);
-#endif
-  index_rescan(scan, nullptr, 0, nullptr, 0);
+  // One row: its stream through the (stream, version) index (version order
+  // is recording order), back to the newest truncate that applies.
+  int64 floor_pos = only_stream ? newest_truncate(ev, info, snap, h, bound, valid_at, superseded) : 0;
+  Relation pk = index_open(only_stream ? info->stream_version_idx : RelationGetPrimaryKeyIndex(ev), AccessShareLock);
+  ScanKeyData key;
+  IndexScanDesc scan = begin_scan(ev, pk, snap, only_stream, &key);
   TupleTableSlot* slot = table_slot_create(ev, nullptr);
   MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "chronicle fold row", ALLOCSET_DEFAULT_SIZES);
   size_t epoch = st->epochs.size();  // index of the epoch of the current row + 1
@@ -323,6 +373,7 @@ static FoldHolder* fold_table(const Tracked& t, const ReadHorizon& h, TimestampT
     bool own = TransactionIdIsCurrentTransactionId(xmin);
     if (own ? !h.include_own : rec > h.known_at) continue;
     int64 pos = DatumGetInt64(slot_getattr(slot, info->att[C_POSITION], &isnull));
+    if (pos < floor_pos) break;  // a truncate removed everything older
     bool found;
     hash_search(superseded, &pos, HASH_FIND, &found);
     if (found) continue;
@@ -553,6 +604,52 @@ static Oid row_type_of(FunctionCallInfo fcinfo) {
   return t;
 }
 
+// key_stream returns the stream of the primary key given as the arguments
+// from first_arg on (each converted to its key column's type, so that it
+// encodes as the captured keys do).
+static char* key_stream(FunctionCallInfo fcinfo, const Tracked& t, int first_arg) {
+  int nkeys = PG_NARGS() - first_arg;
+  Oid keytypes[INDEX_MAX_KEYS];
+  {
+    Relation rel = relation_open(t.relid, AccessShareLock);
+    Oid pk = RelationGetPrimaryKeyIndex(rel);
+    int want = 0;
+    if (OidIsValid(pk)) {
+      Relation idx = index_open(pk, AccessShareLock);
+      want = idx->rd_index->indnkeyatts;
+      for (int i = 0; i < want && i < INDEX_MAX_KEYS; i++)
+        keytypes[i] = TupleDescAttr(RelationGetDescr(rel), idx->rd_index->indkey.values[i] - 1)->atttypid;
+      index_close(idx, AccessShareLock);
+    }
+    if (want > 0 && nkeys != want)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("table \"%s\" has a primary key of %d column(s), but %d key value(s) were given",
+                             RelationGetRelationName(rel), want, nkeys)));
+    relation_close(rel, AccessShareLock);
+  }
+  if (nkeys < 1)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a key is required")));
+  Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * nkeys));
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * nkeys));
+  for (int i = 0; i < nkeys; i++) {
+    if (PG_ARGISNULL(i + first_arg))
+      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key part %d must not be null", i + 1)));
+    // Each value as the key column's type (a literal '2024-01-31' for a
+    // date key), so it encodes as the captured keys do.
+    Oid given = get_fn_expr_argtype(fcinfo->flinfo, i + first_arg);
+    types[i] = keytypes[i];
+    values[i] = PG_GETARG_DATUM(i + first_arg);
+    if (given != keytypes[i]) {
+      Oid out, in, ioparam;
+      bool varlena;
+      getTypeOutputInfo(given, &out, &varlena);
+      getTypeInputInfo(keytypes[i], &in, &ioparam);
+      values[i] = OidInputFunctionCall(in, OidOutputFunctionCall(out, values[i]), ioparam, -1);
+    }
+  }
+  return encode_stream(nkeys, types, values);
+}
+
 }  // namespace chronicle::pg
 
 using namespace chronicle::pg;
@@ -576,9 +673,11 @@ extern "C" Datum chronicle_as_of(PG_FUNCTION_ARGS) {
   MemoryContext outer = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   MemoryContext spi = MemoryContextSwitchTo(outer);
+  // as_of(NULL::t, known_at, valid_at, key…): one row, through its stream.
+  char* stream = PG_NARGS() > 3 ? key_stream(fcinfo, t, 3) : nullptr;
   Columns now = current_columns(t.relid);
   Shape sh = shape_of(t.rowtype);
-  FoldHolder* fold = fold_table(t, h, valid_at, now);
+  FoldHolder* fold = fold_table(t, h, valid_at, now, stream);
   RowsOut rows = rows_out(fold->state, sh, false);
   destroy_fold(fold);
   Typed typed;
@@ -669,46 +768,7 @@ extern "C" Datum chronicle_diff(PG_FUNCTION_ARGS) {
 // every captured change of one row with its valid and transaction ranges.
 extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
   Tracked t = find_tracked(row_type_of(fcinfo));
-  int nkeys = PG_NARGS() - 1;
-  Oid keytypes[INDEX_MAX_KEYS];
-  {
-    Relation rel = relation_open(t.relid, AccessShareLock);
-    Oid pk = RelationGetPrimaryKeyIndex(rel);
-    int want = 0;
-    if (OidIsValid(pk)) {
-      Relation idx = index_open(pk, AccessShareLock);
-      want = idx->rd_index->indnkeyatts;
-      for (int i = 0; i < want && i < INDEX_MAX_KEYS; i++)
-        keytypes[i] = TupleDescAttr(RelationGetDescr(rel), idx->rd_index->indkey.values[i] - 1)->atttypid;
-      index_close(idx, AccessShareLock);
-    }
-    if (want > 0 && nkeys != want)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                      errmsg("table \"%s\" has a primary key of %d column(s), but %d key value(s) were given",
-                             RelationGetRelationName(rel), want, nkeys)));
-    relation_close(rel, AccessShareLock);
-  }
-  if (nkeys < 1)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a key is required")));
-  Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * nkeys));
-  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * nkeys));
-  for (int i = 0; i < nkeys; i++) {
-    if (PG_ARGISNULL(i + 1))
-      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key part %d must not be null", i + 1)));
-    // Each value as the key column's type (a literal '2024-01-31' for a
-    // date key), so it encodes as the captured keys do.
-    Oid given = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
-    types[i] = keytypes[i];
-    values[i] = PG_GETARG_DATUM(i + 1);
-    if (given != keytypes[i]) {
-      Oid out, in, ioparam;
-      bool varlena;
-      getTypeOutputInfo(given, &out, &varlena);
-      getTypeInputInfo(keytypes[i], &in, &ioparam);
-      values[i] = OidInputFunctionCall(in, OidOutputFunctionCall(out, values[i]), ioparam, -1);
-    }
-  }
-  Datum streamd = CStringGetTextDatum(encode_stream(nkeys, types, values));
+  Datum streamd = CStringGetTextDatum(key_stream(fcinfo, t, 1));
   (void)stabilize(true, 0);
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);

@@ -8,7 +8,7 @@
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 \set QUIET on
-SELECT plan(17);
+SELECT plan(21);
 
 -- chronicle.meta cannot override who made the change.
 CREATE TABLE e_meta (id int PRIMARY KEY, v text);
@@ -83,7 +83,26 @@ SELECT throws_ok($$SELECT chronicle.correct('e_meta_events', (SELECT position FR
 SELECT lives_ok($$SELECT chronicle.retract('e_meta_events', (SELECT position FROM e_meta_events WHERE type = 'insert'))$$,
                 'retract() of a captured change works');
 
+-- as_of with a key folds one row's stream and agrees with the whole table.
+CREATE TABLE e_key (a text, b int, v text, PRIMARY KEY (a, b));
+INSERT INTO e_key VALUES ('x', 1, 'one'), ('x', 2, 'two'), ('y', 1, 'three');
+SELECT chronicle.track('e_key') \g /dev/null
+UPDATE e_key SET v = 'uno' WHERE b = 1;
+TRUNCATE e_t;
+INSERT INTO e_t SELECT clock_timestamp();
+TRUNCATE e_key;
+INSERT INTO e_key VALUES ('x', 2, 'deux');
+SELECT results_eq($$SELECT * FROM chronicle.as_of(NULL::e_key, (SELECT t FROM e_t), NULL, 'x', 1)$$,
+                  $$SELECT * FROM chronicle.as_of(NULL::e_key, (SELECT t FROM e_t)) WHERE a = 'x' AND b = 1$$,
+                  'as_of with a key equals the whole-table as_of for that row (before a truncate)');
+SELECT is((SELECT count(*) FROM chronicle.as_of(NULL::e_key, NULL, NULL, 'x', 1)), 0::bigint,
+          'as_of with a key: the row a truncate removed is absent now');
+SELECT results_eq($$SELECT * FROM chronicle.as_of(NULL::e_key, NULL, NULL, 'x', 2)$$,
+                  $$VALUES ('x'::text, 2, 'deux'::text)$$, 'as_of with a key: the row inserted after the truncate');
+SELECT throws_ok($$SELECT * FROM chronicle.as_of(NULL::e_key, NULL, NULL, 'x')$$, '22023', NULL,
+                 'as_of with a key of the wrong arity is refused');
+
 SELECT * FROM finish();
 DROP TABLE e_meta, e_meta_events, e_rest, e_rest_events, e_alias, e_alias_events, e_part, e_part_events,
-           e_gone, e_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+           e_gone, e_key, e_key_events, e_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
            e_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_events, pg_temp.e_t;
