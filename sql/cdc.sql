@@ -56,6 +56,8 @@ SELECT max(recorded_at) AS t_one FROM cart_items_events \gset
 SELECT * FROM cart_items ORDER BY cart_id, sku;
 -- ...but as known when the trousers were added, there were three.
 SELECT * FROM chronicle.as_of(NULL::cart_items, known_at => :'t_three') ORDER BY cart_id, sku;
+-- One row, folded from its own stream only: primary key after the two times.
+SELECT * FROM chronicle.as_of(NULL::cart_items, :'t_three', NULL, 'cart-1', 'trousers');
 -- Known now (the default), as_of is the table.
 SELECT * FROM chronicle.as_of(NULL::cart_items) ORDER BY cart_id, sku;
 SELECT as_of_is_table('cart_items');

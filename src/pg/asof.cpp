@@ -789,6 +789,12 @@ extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
       1, qtypes, args, nullptr, false, 0);
   restore_user(s);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading history failed");
+  if (SPI_processed == 0)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                    errmsg("no row with key %s in the history of \"%s\"", TextDatumGetCString(streamd),
+                           get_rel_name(t.relid)),
+                    errhint("chronicle.as_of(NULL::%s, known_at, valid_at, key…) answers with no row instead.",
+                            get_rel_name(t.relid))));
   Typed typed;
   MemoryContext spi = MemoryContextSwitchTo(outer);
   typed_init(&typed, t.rowtype);

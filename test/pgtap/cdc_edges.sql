@@ -8,7 +8,7 @@
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 \set QUIET on
-SELECT plan(21);
+SELECT plan(22);
 
 -- chronicle.meta cannot override who made the change.
 CREATE TABLE e_meta (id int PRIMARY KEY, v text);
@@ -101,6 +101,8 @@ SELECT results_eq($$SELECT * FROM chronicle.as_of(NULL::e_key, NULL, NULL, 'x', 
                   $$VALUES ('x'::text, 2, 'deux'::text)$$, 'as_of with a key: the row inserted after the truncate');
 SELECT throws_ok($$SELECT * FROM chronicle.as_of(NULL::e_key, NULL, NULL, 'x')$$, '22023', NULL,
                  'as_of with a key of the wrong arity is refused');
+SELECT throws_ok($$SELECT * FROM chronicle.history(NULL::e_key, 'nobody', 9)$$, '42704', NULL,
+                 'history of a key never recorded: key not found');
 
 SELECT * FROM finish();
 DROP TABLE e_meta, e_meta_events, e_rest, e_rest_events, e_alias, e_alias_events, e_part, e_part_events,
