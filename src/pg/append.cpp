@@ -2,6 +2,7 @@
 // append(), the immutability trigger, correct(), retract() and erase().
 #include "capture.hpp"
 #include "eventtable.hpp"
+#include "plans.hpp"
 
 extern "C" {
 #include "executor/executor.h"
@@ -117,59 +118,11 @@ static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
   return heap_modify_tuple(tuple, desc, values, nulls, repl);
 }
 
-// SpiInsert is a prepared INSERT … RETURNING position, version into one table.
-struct InsertPlanEntry {
-  Oid relid;
-  SPIPlanPtr plan;
-};
-static HTAB* insert_plans = nullptr;
-
-// insert_plan returns the cached INSERT plan of relid (SPI must be connected).
-static SPIPlanPtr insert_plan(Oid relid) {
-  if (insert_plans == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(InsertPlanEntry);
-    ctl.hcxt = TopMemoryContext;
-    insert_plans = hash_create("chronicle insert plans", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
-  bool found;
-  auto* e = static_cast<InsertPlanEntry*>(hash_search(insert_plans, &relid, HASH_FIND, &found));
-  if (found && e->plan != nullptr) return e->plan;
-  char* sql = psprintf(
-      "INSERT INTO %s (stream, type, payload, valid_from, valid_to, meta, supersedes) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position, version",
-      quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
-  Oid types[7] = {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, INT8OID};
-  SPIPlanPtr plan = SPI_prepare(sql, 7, types);
-  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-  SPI_keepplan(plan);
-  e = static_cast<InsertPlanEntry*>(hash_search(insert_plans, &relid, HASH_ENTER, &found));
-  e->plan = plan;
-  return plan;
-}
-
-// forget_insert_plan drops a cached plan (the table may have been renamed or
-// dropped and re-created).
-static void forget_insert_plan(Datum, Oid relid) {
-  if (insert_plans == nullptr) return;
-  if (relid == InvalidOid) {
-    HASH_SEQ_STATUS it;
-    InsertPlanEntry* e;
-    hash_seq_init(&it, insert_plans);
-    while ((e = static_cast<InsertPlanEntry*>(hash_seq_search(&it))) != nullptr) {
-      if (e->plan) SPI_freeplan(e->plan);
-      hash_search(insert_plans, &e->relid, HASH_REMOVE, nullptr);
-    }
-    return;
-  }
-  bool found;
-  auto* e = static_cast<InsertPlanEntry*>(hash_search(insert_plans, &relid, HASH_FIND, &found));
-  if (found) {
-    if (e->plan) SPI_freeplan(e->plan);
-    hash_search(insert_plans, &relid, HASH_REMOVE, nullptr);
-  }
+// append_sql makes the INSERT of append(), correct() and retract().
+static char* append_sql(Oid relid, PlanKind) {
+  return psprintf("INSERT INTO %s (stream, type, payload, valid_from, valid_to, meta, supersedes) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position, version",
+                  qualified_name(relid));
 }
 
 // NewEvent is one row for insert_event.
@@ -199,14 +152,7 @@ static void forget_checks(Datum, Oid relid) {
 // its constraint list (what ExecRelCheck would build on each call).
 static List* planned_checks(Relation rel) {
   Oid relid = RelationGetRelid(rel);
-  if (check_cache == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(CheckCache);
-    ctl.hcxt = CacheMemoryContext;
-    check_cache = hash_create("chronicle checks", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
+  if (check_cache == nullptr) check_cache = oid_hash("chronicle checks", sizeof(CheckCache), CacheMemoryContext);
   bool found;
   auto* e = static_cast<CheckCache*>(hash_search(check_cache, &relid, HASH_FIND, &found));
   if (found) return e->exprs;
@@ -333,7 +279,8 @@ static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev
   have_expected = false;
   if (direct) return position_version(fcinfo, position, version);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  SPIPlanPtr plan = insert_plan(relid);
+  static const Oid types[7] = {TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, INT8OID};
+  SPIPlanPtr plan = cached_plan(relid, PLAN_APPEND, append_sql, 7, types);
   Datum args[7] = {ev.stream, ev.type, ev.payload, ev.valid_from, ev.valid_to, ev.meta, ev.supersedes};
   char nulls[7] = {' ', ' ', ev.payload_null ? 'n' : ' ', ev.valid_from_null ? 'n' : ' ',
                    ev.valid_to_null ? 'n' : ' ', ev.meta_null ? 'n' : ' ',
@@ -426,7 +373,7 @@ struct Target {
 
 // find_target loads the event at position and checks it is not superseded.
 static Target find_target(Oid relid, int64 position) {
-  char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  char* rel = qualified_name(relid);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Oid types[1] = {INT8OID};
   Datum args[1] = {Int64GetDatum(position)};
@@ -595,7 +542,7 @@ extern "C" Datum chronicle_erase(PG_FUNCTION_ARGS) {
                     errmsg("permission denied to erase events"),
                     errdetail("Only roles granted chronicle_admin may erase.")));
   Oid owner = info->owner;
-  char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  char* rel = qualified_name(relid);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Oid types[1] = {TEXTOID};
   Datum args[1] = {PG_GETARG_DATUM(1)};
@@ -641,7 +588,4 @@ void chronicle::pg::reset_session_flags() {
 }
 
 // init_append registers the plan cache invalidation; called from _PG_init.
-void chronicle_init_append() {
-  CacheRegisterRelcacheCallback(forget_insert_plan, (Datum)0);
-  CacheRegisterRelcacheCallback(forget_checks, (Datum)0);
-}
+void chronicle_init_append() { CacheRegisterRelcacheCallback(forget_checks, (Datum)0); }

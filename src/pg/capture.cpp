@@ -9,6 +9,7 @@
 #include "eventtable.hpp"
 #include "guard.hpp"
 #include "guc.hpp"
+#include "plans.hpp"
 #include "rows.hpp"
 #include "txtime.hpp"
 
@@ -89,14 +90,7 @@ static Oid resolve_event_table(const char* name) {
 // capture trigger names the event table evname.
 static const TrackInfo* track_info(Relation rel, const char* evname) {
   Oid relid = RelationGetRelid(rel);
-  if (track_cache == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(TrackInfo);
-    ctl.hcxt = CacheMemoryContext;
-    track_cache = hash_create("chronicle tracked tables", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
+  if (track_cache == nullptr) track_cache = oid_hash("chronicle tracked tables", sizeof(TrackInfo), CacheMemoryContext, 32);
   bool found;
   auto* t = static_cast<TrackInfo*>(hash_search(track_cache, &relid, HASH_FIND, &found));
   if (found) return t;
@@ -261,55 +255,16 @@ struct Captured {
   bool assigned_null;
 };
 
-struct CapturePlan {
-  Oid evrelid;
-  SPIPlanPtr plan;
-};
-static HTAB* capture_plans = nullptr;
-
-// capture_plan returns the cached plan that inserts a batch of captured
-// changes (parallel arrays) into an event table, in array order.
-static SPIPlanPtr capture_plan(Oid evrelid) {
-  if (capture_plans == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(CapturePlan);
-    ctl.hcxt = TopMemoryContext;
-    capture_plans = hash_create("chronicle capture plans", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
-  bool found;
-  auto* e = static_cast<CapturePlan*>(hash_search(capture_plans, &evrelid, HASH_FIND, &found));
-  if (found) return e->plan;
-  char* sql = psprintf(
+// flush_sql makes the INSERT that writes a batch of captured changes
+// (parallel arrays) into an event table, in array order.
+static char* flush_sql(Oid evrelid, PlanKind) {
+  return psprintf(
       "INSERT INTO %s (stream, type, payload, valid_from, valid_to, meta, assigned) "
       "SELECT u.s, u.t, u.p, u.vf, u.vt, u.m, u.a::pg_catalog.text[] "
       "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
       "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)) "
       "AS u(s, t, p, vf, vt, m, a)",
-      quote_qualified_identifier(get_namespace_name(get_rel_namespace(evrelid)), get_rel_name(evrelid)));
-  Oid types[7] = {TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
-                  JSONBARRAYOID, TEXTARRAYOID};
-  SPIPlanPtr plan = SPI_prepare(sql, 7, types);
-  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-  SPI_keepplan(plan);
-  e = static_cast<CapturePlan*>(hash_search(capture_plans, &evrelid, HASH_ENTER, &found));
-  e->plan = plan;
-  return plan;
-}
-
-// forget_capture_plans drops cached plans of a changed relation.
-static void forget_capture_plans(Datum, Oid relid) {
-  if (capture_plans == nullptr) return;
-  HASH_SEQ_STATUS it;
-  CapturePlan* e;
-  hash_seq_init(&it, capture_plans);
-  while ((e = static_cast<CapturePlan*>(hash_seq_search(&it))) != nullptr) {
-    if (relid == InvalidOid || e->evrelid == relid) {
-      SPI_freeplan(e->plan);
-      hash_search(capture_plans, &e->evrelid, HASH_REMOVE, nullptr);
-    }
-  }
+      qualified_name(evrelid));
 }
 
 // ValidRange is the valid time of this transaction's captured changes.
@@ -353,14 +308,7 @@ static Pending* pending_for(const TrackInfo* t) {
     pending_cxt = AllocSetContextCreate(TopTransactionContext, "chronicle pending changes", ALLOCSET_DEFAULT_SIZES);
     pending = nullptr;
   }
-  if (pending == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(Pending);
-    ctl.hcxt = pending_cxt;
-    pending = hash_create("chronicle pending", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
+  if (pending == nullptr) pending = oid_hash("chronicle pending", sizeof(Pending), pending_cxt, 8);
   bool found;
   auto* p = static_cast<Pending*>(hash_search(pending, &t->evrelid, HASH_ENTER, &found));
   if (!found) {
@@ -446,7 +394,10 @@ void flush_pending() {
     int n = p->n;
     p->n = 0;  // taken, whatever happens next
     SavedUser s = become(p->evowner);
-    int rc = SPI_execute_plan(capture_plan(p->evrelid), args, nullptr, false, 0);
+    static const Oid types[P_NCOLS] = {TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID,
+                                       TIMESTAMPTZARRAYOID, JSONBARRAYOID, TEXTARRAYOID};
+    int rc = SPI_execute_plan(cached_plan(p->evrelid, PLAN_CAPTURE_FLUSH, flush_sql, P_NCOLS, types), args,
+                              nullptr, false, 0);
     restore_user(s);
     if (rc != SPI_OK_INSERT || SPI_processed != (uint64)n)
       elog(ERROR, "chronicle: recording captured changes failed: %s", SPI_result_code_string(rc));
@@ -592,7 +543,6 @@ void cover_partition(Relation rel) {
 // init_capture registers the cache invalidations; called from _PG_init.
 void init_capture() {
   CacheRegisterRelcacheCallback(invalidate_track, (Datum)0);
-  CacheRegisterRelcacheCallback(forget_capture_plans, (Datum)0);
 }
 
 // is_tracked tells whether rel has chronicle's capture trigger and returns
@@ -840,7 +790,7 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
     foreach (lc, find_all_inheritors(relid, NoLock, nullptr)) {
       Oid child = lfirst_oid(lc);
       if (child == relid) continue;
-      char* cq = quote_qualified_identifier(get_namespace_name(get_rel_namespace(child)), get_rel_name(child));
+      char* cq = qualified_name(child);
       for (int i = 2; i < 4; i++)
         if (SPI_execute(psprintf(ddl[i], cq, lit), false, 0) != SPI_OK_UTILITY)
           elog(ERROR, "chronicle: creating the capture triggers failed");
@@ -902,7 +852,7 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
   ListCell* lc;
   foreach (lc, rels) {
     Oid r = lfirst_oid(lc);
-    char* rq = quote_qualified_identifier(get_namespace_name(get_rel_namespace(r)), get_rel_name(r));
+    char* rq = qualified_name(r);
     for (const char* n : names) {
       // Partitions' clones of the parent's row triggers go with the parent's.
       if (r != relid && (strcmp(n, "zz_chronicle_capture") == 0 || strcmp(n, "zz_chronicle_capture_guard") == 0))

@@ -2,6 +2,7 @@
 #include "capture.hpp"
 #include "eventtable.hpp"
 #include "guc.hpp"
+#include "plans.hpp"
 #include "txtime.hpp"
 
 extern "C" {
@@ -10,15 +11,12 @@ void _PG_init(void);
 }
 
 void chronicle_init_append();
-namespace chronicle::pg {
-void init_read();
-}
 
 // _PG_init registers chronicle's callbacks when the library is loaded.
 extern "C" void _PG_init(void) {
+  chronicle::pg::init_plans();
   chronicle::pg::init_eventtable_cache();
   chronicle::pg::init_txtime();
-  chronicle::pg::init_read();
   chronicle_init_append();
   chronicle::pg::init_capture();
   chronicle::pg::define_gucs();

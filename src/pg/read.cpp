@@ -7,77 +7,34 @@
 #include "capture.hpp"
 #include "eventtable.hpp"
 #include "guard.hpp"
+#include "plans.hpp"
 #include "replay.hpp"
 #include "txtime.hpp"
 
 namespace chronicle::pg {
 
-// The reading queries, by kind; %s is the table.
-enum ReadKind { R_STREAM, R_ALL, R_HISTORY, R_NKINDS };
-static const char* const kReadSql[R_NKINDS] = {
-    "SELECT xmin, position, stream, version, type, payload, meta, valid_from, valid_to, "
-    "recorded_at, supersedes FROM %s WHERE stream OPERATOR(pg_catalog.=) $1 AND recorded_at OPERATOR(pg_catalog.<=) $2",
-    "SELECT xmin, position, stream, version, type, payload, meta, valid_from, valid_to, "
-    "recorded_at, supersedes FROM %s WHERE recorded_at OPERATOR(pg_catalog.<=) $1",
-    "SELECT xmin, position, stream, version, type, payload, meta, valid_from, valid_to, "
-    "recorded_at, supersedes FROM %s WHERE stream OPERATOR(pg_catalog.=) $1 ORDER BY position"};
+// read_sql makes the reading queries.
+static char* read_sql(Oid relid, PlanKind kind) {
+  const char* cols =
+      "SELECT xmin, position, stream, version, type, payload, meta, valid_from, valid_to, recorded_at, supersedes "
+      "FROM %s ";
+  const char* where = kind == PLAN_READ_STREAM
+                          ? "WHERE stream OPERATOR(pg_catalog.=) $1 AND recorded_at OPERATOR(pg_catalog.<=) $2"
+                      : kind == PLAN_READ_ALL ? "WHERE recorded_at OPERATOR(pg_catalog.<=) $1"
+                                              : "WHERE stream OPERATOR(pg_catalog.=) $1 ORDER BY position";
+  return psprintf("%s%s", psprintf(cols, qualified_name(relid)), where);
+}
 // Column numbers (1-based) in the reading queries.
 enum { Q_XMIN = 1, Q_POSITION, Q_STREAM, Q_VERSION, Q_TYPE, Q_PAYLOAD, Q_META, Q_VALID_FROM,
        Q_VALID_TO, Q_RECORDED_AT, Q_SUPERSEDES };
 
-struct PlanKey {
-  Oid relid;
-  int kind;
-};
-struct PlanEntry {
-  PlanKey key;
-  SPIPlanPtr plan;
-};
-static HTAB* read_plans = nullptr;
-
 // read_plan returns the cached plan of a reading query (SPI connected).
-static SPIPlanPtr read_plan(Oid relid, ReadKind kind) {
-  if (read_plans == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(PlanKey);
-    ctl.entrysize = sizeof(PlanEntry);
-    ctl.hcxt = TopMemoryContext;
-    read_plans = hash_create("chronicle read plans", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
-  PlanKey key;
-  memset(&key, 0, sizeof(key));
-  key.relid = relid;
-  key.kind = kind;
-  bool found;
-  auto* e = static_cast<PlanEntry*>(hash_search(read_plans, &key, HASH_FIND, &found));
-  if (found) return e->plan;
-  char* sql = psprintf(kReadSql[kind], quote_qualified_identifier(
-                                          get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+static SPIPlanPtr read_plan(Oid relid, PlanKind kind) {
   Oid types[2];
   int nargs = 0;
-  if (kind != R_ALL) types[nargs++] = TEXTOID;
-  if (kind != R_HISTORY) types[nargs++] = TIMESTAMPTZOID;
-  SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
-  if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-  SPI_keepplan(plan);
-  e = static_cast<PlanEntry*>(hash_search(read_plans, &key, HASH_ENTER, &found));
-  e->plan = plan;
-  return plan;
-}
-
-// forget_read_plans drops the cached plans of relid (all on InvalidOid).
-static void forget_read_plans(Datum, Oid relid) {
-  if (read_plans == nullptr) return;
-  HASH_SEQ_STATUS it;
-  PlanEntry* e;
-  hash_seq_init(&it, read_plans);
-  while ((e = static_cast<PlanEntry*>(hash_seq_search(&it))) != nullptr) {
-    if (relid == InvalidOid || e->key.relid == relid) {
-      SPI_freeplan(e->plan);
-      hash_search(read_plans, &e->key, HASH_REMOVE, nullptr);
-    }
-  }
+  if (kind != PLAN_READ_ALL) types[nargs++] = TEXTOID;
+  if (kind != PLAN_READ_HISTORY) types[nargs++] = TIMESTAMPTZOID;
+  return cached_plan(relid, kind, read_sql, nargs, types);
 }
 
 // Row is one loaded event, plain data for the core.
@@ -105,11 +62,11 @@ static Datum getdatum(const Loaded& l, uint64 i, int col, bool* isnull) {
 }
 
 // load_rows runs a reading query (SPI connected) and extracts its rows.
-static Loaded load_rows(Oid relid, ReadKind kind, Datum stream, TimestampTz known_at) {
+static Loaded load_rows(Oid relid, PlanKind kind, Datum stream, TimestampTz known_at) {
   Datum args[2];
   int nargs = 0;
-  if (kind != R_ALL) args[nargs++] = stream;
-  if (kind != R_HISTORY) args[nargs++] = TimestampTzGetDatum(known_at);
+  if (kind != PLAN_READ_ALL) args[nargs++] = stream;
+  if (kind != PLAN_READ_HISTORY) args[nargs++] = TimestampTzGetDatum(known_at);
   // (own rows carry the provisional stamp; the core filters exactly)
   int rc = SPI_execute_plan(read_plan(relid, kind), args, nullptr, false, 0);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading events failed: %s", SPI_result_code_string(rc));
@@ -220,9 +177,6 @@ static void require_stream(FunctionCallInfo fcinfo, int n) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"stream\" must not be null")));
 }
 
-// init_read registers plan invalidation; called from _PG_init.
-void init_read() { CacheRegisterRelcacheCallback(forget_read_plans, (Datum)0); }
-
 }  // namespace chronicle::pg
 
 using namespace chronicle::pg;
@@ -245,7 +199,7 @@ extern "C" Datum chronicle_events(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  Loaded l = load_rows(relid, all ? R_ALL : R_STREAM, all ? 0 : PG_GETARG_DATUM(1), prefilter(h));
+  Loaded l = load_rows(relid, all ? PLAN_READ_ALL : PLAN_READ_STREAM, all ? 0 : PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, with_valid_at, valid_at, order);
   for (uint64 k = 0; k < count; k++) {
@@ -271,7 +225,7 @@ extern "C" Datum chronicle_state(PG_FUNCTION_ARGS) {
   TimestampTz valid_at = PG_ARGISNULL(2) ? h.now : PG_GETARG_TIMESTAMPTZ(2);
   MemoryContext outer = CurrentMemoryContext;  // what must outlive SPI_finish
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), prefilter(h));
+  Loaded l = load_rows(relid, PLAN_READ_STREAM, PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, true, valid_at, order);
   MemoryContext spi = MemoryContextSwitchTo(outer);
@@ -303,7 +257,7 @@ extern "C" Datum chronicle_history(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  Loaded l = load_rows(relid, R_HISTORY, PG_GETARG_DATUM(1), 0);
+  Loaded l = load_rows(relid, PLAN_READ_HISTORY, PG_GETARG_DATUM(1), 0);
   TimestampTz* until = static_cast<TimestampTz*>(palloc_extended(sizeof(TimestampTz) * (l.n + 1), MCXT_ALLOC_HUGE));
   guarded([&] {
     core::Horizon hz{core::kInfinity, true};
@@ -339,7 +293,7 @@ extern "C" Datum chronicle_timeline(PG_FUNCTION_ARGS) {
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   MemoryContext outer = CurrentMemoryContext;  // what must outlive SPI_finish
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  Loaded l = load_rows(relid, R_STREAM, PG_GETARG_DATUM(1), prefilter(h));
+  Loaded l = load_rows(relid, PLAN_READ_STREAM, PG_GETARG_DATUM(1), prefilter(h));
   uint64* order = static_cast<uint64*>(palloc_extended(sizeof(uint64) * (l.n + 1), MCXT_ALLOC_HUGE));
   uint64 count = replay(l, h, false, 0, order);
   MemoryContext spi = MemoryContextSwitchTo(outer);

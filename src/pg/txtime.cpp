@@ -1,5 +1,6 @@
 // txtime.cpp: provisional stamps, the commit-time check and restamp, and the
 // readers' horizon (doc/design.md, "Transaction time").
+#include "plans.hpp"
 #include "txtime.hpp"
 
 #include "capture.hpp"
@@ -184,14 +185,7 @@ TimestampTz provisional_stamp() {
 
 // note_write appends position to the transaction's list for info's table.
 void note_write(const EventTableInfo* info, int64 position) {
-  if (xact_tables == nullptr) {
-    HASHCTL ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(TableWrites);
-    ctl.hcxt = TopTransactionContext;
-    xact_tables = hash_create("chronicle writes", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  }
+  if (xact_tables == nullptr) xact_tables = oid_hash("chronicle writes", sizeof(TableWrites), TopTransactionContext, 8);
   bool found;
   auto* w = static_cast<TableWrites*>(hash_search(xact_tables, &info->relid, HASH_ENTER, &found));
   if (!found) {
