@@ -237,7 +237,8 @@ static const std::string& to_current(const Epoch* e, const std::string& name) {
 }
 
 // superseded_positions returns the positions superseded by a change known
-// at h (corrections of captured changes are rare; SPI connected).
+// at h (corrections of captured changes are rare), read through the partial
+// index on supersedes, so it never depends on the planner's statistics.
 static HTAB* superseded_positions(const Tracked& t, const ReadHorizon& h, TimestampTz bound) {
   HASHCTL ctl;
   memset(&ctl, 0, sizeof(ctl));
@@ -245,25 +246,37 @@ static HTAB* superseded_positions(const Tracked& t, const ReadHorizon& h, Timest
   ctl.entrysize = sizeof(int64);
   ctl.hcxt = CurrentMemoryContext;
   HTAB* superseded = hash_create("chronicle superseded", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-  Oid types[1] = {TIMESTAMPTZOID};
-  Datum args[1] = {TimestampTzGetDatum(bound)};
-  SavedUser s = become(t.evowner);
-  int rc = SPI_execute_with_args(
-      psprintf("SELECT xmin, supersedes, recorded_at FROM %s WHERE supersedes IS NOT NULL "
-               "AND recorded_at OPERATOR(pg_catalog.<=) $1", t.evname),
-      1, types, args, nullptr, false, 0);
-  restore_user(s);
-  if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading corrections failed");
-  for (uint64 i = 0; i < SPI_processed; i++) {
+  Relation ev = table_open(t.evrelid, AccessShareLock);
+  const EventTableInfo* info = event_table_info(ev);
+  if (!OidIsValid(info->supersedes_idx))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("event table \"%s\" has lost its unique index on supersedes", RelationGetRelationName(ev))));
+  Relation idx = index_open(info->supersedes_idx, AccessShareLock);
+  Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
+#if PG_VERSION_NUM >= 180000
+  IndexScanDesc scan = index_beginscan(ev, idx, snap, nullptr, 0, 0);
+#else
+  IndexScanDesc scan = index_beginscan(ev, idx, snap, 0, 0);
+#endif
+  index_rescan(scan, nullptr, 0, nullptr, 0);
+  TupleTableSlot* slot = table_slot_create(ev, nullptr);
+  while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
     bool isnull;
-    HeapTuple tup = SPI_tuptable->vals[i];
-    TupleDesc td = SPI_tuptable->tupdesc;
-    bool own = TransactionIdIsCurrentTransactionId(DatumGetTransactionId(SPI_getbinval(tup, td, 1, &isnull)));
-    TimestampTz rec = DatumGetTimestampTz(SPI_getbinval(tup, td, 3, &isnull));
+    TimestampTz rec = DatumGetTimestampTz(slot_getattr(slot, info->att[C_RECORDED_AT], &isnull));
+    if (rec > bound) continue;
+    bool own = TransactionIdIsCurrentTransactionId(
+        DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull)));
     if (own ? !h.include_own : rec > h.known_at) continue;
-    int64 pos = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+    Datum sup = slot_getattr(slot, info->att[C_SUPERSEDES], &isnull);
+    if (isnull) continue;
+    int64 pos = DatumGetInt64(sup);
     hash_search(superseded, &pos, HASH_ENTER, nullptr);
   }
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  UnregisterSnapshot(snap);
+  index_close(idx, AccessShareLock);
+  table_close(ev, AccessShareLock);
   return superseded;
 }
 

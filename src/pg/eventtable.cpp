@@ -84,6 +84,7 @@ static void describe(Relation rel, EventTableInfo* info) {
                     errmsg("event table \"%s\" has lost one of its sequences",
                            RelationGetRelationName(rel))));
   info->stream_version_idx = InvalidOid;
+  info->supersedes_idx = InvalidOid;
   List* indexes = RelationGetIndexList(rel);
   ListCell* lc;
   foreach (lc, indexes) {
@@ -92,6 +93,8 @@ static void describe(Relation rel, EventTableInfo* info) {
     if (ix->indisunique && ix->indnkeyatts == 2 && ix->indkey.values[0] == info->att[C_STREAM] &&
         ix->indkey.values[1] == info->att[C_VERSION])
       info->stream_version_idx = RelationGetRelid(idx);
+    if (ix->indnkeyatts == 1 && ix->indkey.values[0] == info->att[C_SUPERSEDES])
+      info->supersedes_idx = RelationGetRelid(idx);
     index_close(idx, AccessShareLock);
   }
   if (!OidIsValid(info->stream_version_idx))

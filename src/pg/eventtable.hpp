@@ -22,6 +22,7 @@ struct EventTableInfo {
   Oid seqid;               // the position sequence (OWNED BY position)
   Oid stampedid;           // the highest position stamped (OWNED BY recorded_at)
   Oid stream_version_idx;  // unique index on (stream, version)
+  Oid supersedes_idx;      // partial unique index on supersedes (InvalidOid if gone)
   Oid owner;
   AttrNumber att[C_NCOLS];
 };
