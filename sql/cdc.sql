@@ -340,3 +340,27 @@ SELECT * FROM chronicle.as_of(NULL::orders) ORDER BY order_id;
 SELECT as_of_is_table('orders');
 -- Only the parent is listed.
 SELECT table_name, event_table FROM chronicle.tracked_tables ORDER BY table_name::text;
+
+-------------------------------------------------------------------------------
+-- 10. A report across tables, unchanged, as of a past moment
+-------------------------------------------------------------------------------
+CREATE TABLE owners (id int PRIMARY KEY, name text);
+CREATE TABLE pets (id int PRIMARY KEY, owner int REFERENCES owners, name text);
+INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bob');
+INSERT INTO pets VALUES (10, 1, 'Rex'), (11, 2, 'Tom');
+SELECT chronicle.track('owners'), chronicle.track('pets');
+SELECT chronicle.create_time_travel_view('owners'), chronicle.create_time_travel_view('pets');
+SELECT clock_timestamp() AS t_report \gset
+UPDATE owners SET name = 'Anna' WHERE id = 1;
+UPDATE pets SET owner = 1 WHERE id = 11;
+DELETE FROM owners WHERE id = 2;
+-- The report, as written for the live tables:
+SELECT o.name AS owner, string_agg(p.name, ', ' ORDER BY p.name) AS pets
+  FROM owners o JOIN pets p ON p.owner = o.id GROUP BY o.name ORDER BY o.name;
+-- The same text, with the history schema first on search_path and a known_at:
+SET search_path = history, public;
+SET chronicle.known_at = :'t_report';
+SELECT o.name AS owner, string_agg(p.name, ', ' ORDER BY p.name) AS pets
+  FROM owners o JOIN pets p ON p.owner = o.id GROUP BY o.name ORDER BY o.name;
+RESET chronicle.known_at;
+RESET search_path;
