@@ -627,6 +627,21 @@ static bool key_exists(TriggerData* td) {
   return exists;
 }
 
+// open_owned_tracked opens argument 0 of untrack() / apply_due(): a tracked
+// table the caller owns (22004, 42501 or 55000 otherwise).
+static Relation open_owned_tracked(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
+  Oid relid = PG_GETARG_OID(0);
+  Relation rel = relation_open(relid, ShareRowExclusiveLock);
+  if (!pg_class_ownercheck(relid, GetUserId()))
+    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+  if (tracked_event_table(rel) == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table \"%s\" is not tracked", RelationGetRelationName(rel))));
+  return rel;
+}
+
 }  // namespace chronicle::pg
 
 using namespace chronicle::pg;
@@ -819,17 +834,10 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
 // chronicle_untrack implements chronicle.untrack(tbl): drops the capture
 // triggers and keeps the history.
 extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(0))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
-  Oid relid = PG_GETARG_OID(0);
-  Relation rel = relation_open(relid, ShareRowExclusiveLock);
+  Relation rel = open_owned_tracked(fcinfo);
+  Oid relid = RelationGetRelid(rel);
   const char* relname = RelationGetRelationName(rel);
-  if (!pg_class_ownercheck(relid, GetUserId()))
-    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relname);
   const char* ev = tracked_event_table(rel);
-  if (ev == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("table \"%s\" is not tracked", relname)));
   if (rel->rd_rel->relispartition)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("cannot untrack \"%s\": it is a partition of a tracked table", relname),
@@ -870,16 +878,8 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
 // chronicle_apply_due implements chronicle.apply_due(tbl): the table is made
 // equal to its as-of now, with capture suppressed (history has it already).
 extern "C" Datum chronicle_apply_due(PG_FUNCTION_ARGS) {
-  if (PG_ARGISNULL(0))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
-  Oid relid = PG_GETARG_OID(0);
-  Relation rel = relation_open(relid, ShareRowExclusiveLock);
-  const char* relname = RelationGetRelationName(rel);
-  if (!pg_class_ownercheck(relid, GetUserId()))
-    aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relname);
-  if (tracked_event_table(rel) == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("table \"%s\" is not tracked", relname)));
+  Relation rel = open_owned_tracked(fcinfo);
+  Oid relid = RelationGetRelid(rel);
   Oid evrelid = track_info(rel, tracked_event_table(rel))->evrelid;
   relation_close(rel, NoLock);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
