@@ -298,8 +298,8 @@ done
 
 # ---- diagnostic: WAL records per single-row UPDATE ---------------------
 # wal_records V: WAL_TXNS single-row UPDATEs (1 client, synchronous_commit
-# on, no checkpoint first: steady state) and pg_waldump --stats of the WAL
-# they wrote, per transaction and record type (record + full-page images).
+# on) and pg_waldump --stats of the WAL they wrote, per transaction and
+# record type (record bytes and full-page image bytes apart).
 WAL_TXNS=5000
 WALREC=""
 wal_records() {
@@ -313,7 +313,7 @@ wal_records() {
   WALREC+="$("$PGBIN/pg_waldump" -p "$DIR/data/pg_wal" -s "$a" -e "$b" --stats=record 2>/dev/null | awk -v n="$WAL_TXNS" '
     { line = $0; gsub(/[()]/, " ", line); split(line, f, " ") }
     f[1] ~ /\// && f[2] + 0 > 0 && f[2] / n >= 0.05 {
-      printf "    %-24s %5.2f/txn %6.0f bytes/txn\n", f[1], f[2] / n, f[8] / n }')"$'\n'
+      printf "    %-24s %5.2f/txn %6.0f record bytes/txn %6.0f FPI bytes/txn\n", f[1], f[2] / n, f[4] / n, f[6] / n }')"$'\n'
 }
 if [ "$DIAG" = 1 ]; then
   say "diagnostic: WAL records of $WAL_TXNS single-row UPDATEs (pg_waldump)"
@@ -499,7 +499,7 @@ verdict() {
   fi
 }
 
-line() { printf '%-44s %-17s %-17s %-17s %-17s %8s  %-8s %s\n' "$@"; }
+line() { printf '%-44s %-17s %-17s %-17s %-17s %9s  %-8s %s\n' "$@"; }
 
 # write_row LABEL PREFIX KIND GOAL: a row comparing the four variants.
 write_row() {
@@ -585,7 +585,8 @@ median_of() { median ${VAL[$1]}; }
     done
     echo
     echo "diagnostic: WAL records per single-row UPDATE by type (pg_waldump --stats; $WAL_TXNS transactions, 1 client,"
-    echo "no checkpoint before; types of at least 0.05 records per transaction):"
+    echo "types of at least 0.05 records per transaction). FPI = full-page images: first change of a page since the"
+    echo "last checkpoint; the (stream, version) index is written at random leaf pages, so most of them cost one:"
     printf '%s\n' "$WALREC"
     echo "diagnostic: EXPLAIN ANALYZE of the $BATCH-row UPDATE, rolled back (trigger times; no commit work):"
     printf '%s' "$EXPLAINS"
