@@ -11,6 +11,8 @@ struct PlanKey {
 struct PlanEntry {
   PlanKey key;
   SPIPlanPtr plan;
+  bool stale;           // the relation changed since the plan was made
+  char name[2 * NAMEDATALEN + 8];  // the qualified name its SQL uses
 };
 static HTAB* plans = nullptr;
 
@@ -45,27 +47,36 @@ SPIPlanPtr cached_plan(Oid relid, PlanKind kind, PlanSql sql, int nargs, const O
   key.kind = kind;
   bool found;
   auto* e = static_cast<PlanEntry*>(hash_search(plans, &key, HASH_FIND, &found));
+  if (found && e->stale) {
+    // The plan cache revalidates a kept plan by itself; only a new name (or
+    // no table) means new SQL. The old plan is not freed: it may be running
+    // further up this backend's stack.
+    char* now = get_rel_name(relid) ? qualified_name(relid) : nullptr;
+    if (now != nullptr && strcmp(now, e->name) == 0) e->stale = false;
+    else found = false;
+  }
   if (found) return e->plan;
+  char* name = qualified_name(relid);
   SPIPlanPtr plan = SPI_prepare(sql(relid, kind), nargs, const_cast<Oid*>(types));
   if (plan == nullptr) elog(ERROR, "chronicle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
   SPI_keepplan(plan);
   e = static_cast<PlanEntry*>(hash_search(plans, &key, HASH_ENTER, &found));
   e->plan = plan;
+  e->stale = false;
+  strlcpy(e->name, name, sizeof(e->name));
   return plan;
 }
 
-// forget_plans drops the plans of a changed relation (all on InvalidOid).
+// forget_plans marks the plans of a changed relation stale (all on
+// InvalidOid). It frees nothing: an invalidation can arrive while one of
+// them is executing.
 static void forget_plans(Datum, Oid relid) {
   if (plans == nullptr) return;
   HASH_SEQ_STATUS it;
   PlanEntry* e;
   hash_seq_init(&it, plans);
-  while ((e = static_cast<PlanEntry*>(hash_seq_search(&it))) != nullptr) {
-    if (relid == InvalidOid || e->key.relid == relid) {
-      SPI_freeplan(e->plan);
-      hash_search(plans, &e->key, HASH_REMOVE, nullptr);
-    }
-  }
+  while ((e = static_cast<PlanEntry*>(hash_seq_search(&it))) != nullptr)
+    if (relid == InvalidOid || e->key.relid == relid) e->stale = true;
 }
 
 // init_plans registers the invalidation callback.
