@@ -21,7 +21,7 @@ need_root() {
 # install_deps installs the Debian packages chronicle needs, only if missing.
 install_deps() {
   local pkgs=(postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-client-$PGVER
-              postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl
+              postgresql-$PGVER-pgtap postgresql-$PGVER-wal2json libtap-parser-sourcehandler-pgtap-perl
               libboost-date-time-dev libgtest-dev libpq-dev cmake g++ make)
   local missing=()
   for p in "${pkgs[@]}"; do
