@@ -52,7 +52,8 @@ free_port() {
 }
 
 # start_cluster DIR: initdb (as user postgres) and start a cluster in DIR on
-# a free port; exports PGHOST, PGPORT, PGUSER for the callers.
+# a free port; exports PGHOST, PGPORT, PGUSER for the callers. Lines in
+# CHRONICLE_PGCONF (e.g. "wal_level = logical") are added to its configuration.
 start_cluster() {
   local dir=$1
   local sock="$dir/sock"
@@ -72,6 +73,7 @@ unix_socket_directories = '$sock'
 fsync = ${CHRONICLE_FSYNC:-off}
 max_prepared_transactions = 2
 log_min_messages = warning
+${CHRONICLE_PGCONF:-}
 CONF
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
   export PGHOST=$sock PGPORT=$port PGUSER=postgres
