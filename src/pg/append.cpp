@@ -359,13 +359,6 @@ static Datum insert_event(FunctionCallInfo fcinfo, Oid relid, const NewEvent& ev
   return position_version(fcinfo, position, version);
 }
 
-// require_arg raises 22004 when a required argument is null.
-static void require_arg(FunctionCallInfo fcinfo, int n, const char* name) {
-  if (PG_ARGISNULL(n))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                    errmsg("argument \"%s\" must not be null", name)));
-}
-
 // Target is the event a correction or retraction replaces.
 struct Target {
   Datum stream, type, valid_from, valid_to;

@@ -75,12 +75,7 @@ static Tracked find_tracked(Oid rowtype) {
   t.relid = relid;
   t.rowtype = rowtype;
   t.evname = evname;
-#if PG_VERSION_NUM >= 160000
-  List* names = stringToQualifiedNameList(evname, nullptr);
-#else
-  List* names = stringToQualifiedNameList(evname);
-#endif
-  t.evrelid = RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
+  t.evrelid = relid_of_name(evname, AccessShareLock, false);
   t.evowner = event_table_info_oid(t.evrelid)->owner;
   return t;
 }

@@ -70,15 +70,20 @@ static bool primary_key(Relation rel, int* nkeys, AttrNumber* keyatt) {
   return true;
 }
 
-// resolve_event_table finds the event table a capture trigger names.
-static Oid resolve_event_table(const char* name) {
+// relid_of_name resolves a schema-qualified, quoted table name (a capture
+// trigger's argument) under lockmode; InvalidOid when missing_ok and absent.
+Oid relid_of_name(const char* name, LOCKMODE lockmode, bool missing_ok) {
 #if PG_VERSION_NUM >= 160000
   List* names = stringToQualifiedNameList(name, nullptr);
 #else
   List* names = stringToQualifiedNameList(name);
 #endif
-  RangeVar* rv = makeRangeVarFromNameList(names);
-  Oid relid = RangeVarGetRelid(rv, NoLock, true);
+  return RangeVarGetRelid(makeRangeVarFromNameList(names), lockmode, missing_ok);
+}
+
+// resolve_event_table finds the event table a capture trigger names.
+static Oid resolve_event_table(const char* name) {
+  Oid relid = relid_of_name(name, NoLock, true);
   if (!OidIsValid(relid))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                     errmsg("event table %s of a tracked table does not exist", name),
@@ -843,15 +848,7 @@ extern "C" Datum chronicle_untrack(PG_FUNCTION_ARGS) {
                     errmsg("cannot untrack \"%s\": it is a partition of a tracked table", relname),
                     errhint("Untrack the partitioned table.")));
   // The event table may be gone (dropped by hand): the triggers go anyway.
-  Oid evrelid = InvalidOid;
-  {
-#if PG_VERSION_NUM >= 160000
-    List* names = stringToQualifiedNameList(ev, nullptr);
-#else
-    List* names = stringToQualifiedNameList(ev);
-#endif
-    evrelid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
-  }
+  Oid evrelid = relid_of_name(ev, NoLock, true);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   const char* names[] = {"zz_chronicle_capture_guard", "zz_chronicle_capture", "zz_chronicle_capture_truncate",
                          "zz_chronicle_capture_flush"};

@@ -13,6 +13,10 @@ extern Oid capture_suppressed;
 // trigger (schema-qualified, quoted), or nullptr when rel is not tracked.
 const char* tracked_event_table(Relation rel);
 
+// relid_of_name resolves a qualified, quoted table name under lockmode
+// (InvalidOid when missing_ok and absent).
+Oid relid_of_name(const char* name, LOCKMODE lockmode, bool missing_ok);
+
 // record_table_event records a table-level event ("truncate", "schema")
 // under the empty stream; all_time gives it the valid range of all time.
 void record_table_event(Relation rel, const char* evname, const char* type, Datum payload, bool all_time);

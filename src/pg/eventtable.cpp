@@ -23,6 +23,13 @@ static void invalidate_info(Datum, Oid relid) {
   hash_search(info_cache, &relid, HASH_REMOVE, nullptr);
 }
 
+// require_arg raises 22004 when a required argument is null.
+void require_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (PG_ARGISNULL(n))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("argument \"%s\" must not be null", name)));
+}
+
 // init_eventtable_cache registers the relcache callback.
 void init_eventtable_cache() { CacheRegisterRelcacheCallback(invalidate_info, (Datum)0); }
 

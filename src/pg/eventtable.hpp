@@ -38,6 +38,9 @@ const EventTableInfo* event_table_info_oid(Oid relid);
 // stream in the table, 0 when the stream has none, using the freshest snapshot.
 int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream);
 
+// require_arg raises 22004 when argument n (called name) is null.
+void require_arg(FunctionCallInfo fcinfo, int n, const char* name);
+
 // init_eventtable_cache registers the relcache callback; called from _PG_init.
 void init_eventtable_cache();
 

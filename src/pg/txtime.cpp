@@ -11,18 +11,16 @@ namespace chronicle::pg {
 
 bool bypass_immutability = false;
 
-// Two advisory-type locks, in a key space user advisory locks never use
-// (their fourth field is 1 or 2). The stamp lock (exclusive, short)
-// serialises stamping, and readers' promises. The window lock is held by
-// every writer from its stamping to its end (RowExclusive: writers do not
-// block each other, so their commits flush together) and taken in Share by
-// readers, which so wait for every writer stamped but not yet visible. Lock
-// order: stamp, then window.
+// The stamp lock, an advisory-type lock in a key space user advisory locks
+// never use (their fourth field is 1 or 2). A writer takes it (exclusive) at
+// pre-commit and holds it to its end, past its commit record: commits that
+// wrote events are serialised in stamp and position order, so what any
+// snapshot, standby, subscriber or logical decoder sees is a prefix of the
+// final order (SPEC §4, §6). Readers take it briefly to promise a horizon.
+// The commit NOTIFY (one per table) takes PostgreSQL's own notify lock
+// after it, which serialises committing notifiers anyway.
 static void stamp_lock_tag(LOCKTAG* tag) {
   SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0x6368726fU /* "chro" */, 0x6e69636cU, 0x4348);
-}
-static void window_lock_tag(LOCKTAG* tag) {
-  SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0x6368726fU, 0x6e69636cU, 0x4349);
 }
 
 // TableWrites lists the provisional positions this transaction wrote.
@@ -81,6 +79,18 @@ static TimestampTz foreign_last(TimestampTz last) {
 static const int64* restamp_old = nullptr;
 static const int64* restamp_new = nullptr;
 static int restamp_n = 0;
+
+// find_sorted returns the index of v in the ascending array a[0..n), or -1.
+static int find_sorted(const int64* a, int n, int64 v) {
+  int lo = 0, hi = n - 1;
+  while (lo <= hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (a[mid] == v) return mid;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
 
 // become switches to role with a restricted security context.
 SavedUser become(Oid role) {
@@ -142,7 +152,7 @@ static void clock_set(Oid clock, TimestampTz t) {
 }
 
 // stabilize fixes the reader's horizon T: known_at, or the clock for "now"
-// (NULL or a future known_at). Under the commit lock no writer is between
+// (NULL or a future known_at). Under the stamp lock no writer is between
 // stamping and visibility, so every stamp <= L, the last stamp handed out or
 // promised, is committed and visible to the snapshot taken next. When T > L
 // the reader promises T by moving the clock to it (exclusive mode): every
@@ -153,13 +163,10 @@ ReadHorizon stabilize(bool known_at_null, TimestampTz known_at) {
   h.now = GetCurrentTimestamp();
   h.include_own = known_at_null || known_at >= h.now;
   h.known_at = h.include_own ? h.now : known_at;
-  LOCKTAG stamp, window;
+  LOCKTAG stamp;
   stamp_lock_tag(&stamp);
-  window_lock_tag(&window);
   Oid clock = clock_oid();
-  (void)LockAcquire(&stamp, ExclusiveLock, false, false);
-  (void)LockAcquire(&window, ShareLock, false, false);  // stamped writers are visible now
-  LockRelease(&window, ShareLock, false);
+  (void)LockAcquire(&stamp, ExclusiveLock, false, false);  // stamped writers are visible now
   TimestampTz last = clock_last(clock);
   if (h.known_at > last) {
     if (RecoveryInProgress() || XactReadOnly) {
@@ -285,15 +292,13 @@ static void restamp_table(TableWrites* w, TimestampTz stamp, TimestampTz provisi
 }
 
 // stamp_at_commit fixes the transaction's stamp and positions under the
-// stamp lock, and enters the commit window (held until the transaction
-// ends) before letting the next writer stamp.
+// stamp lock, which it holds until the transaction ends, and queues one
+// NOTIFY per table it wrote to.
 static void stamp_at_commit() {
   if (xact_tables == nullptr || hash_get_num_entries(xact_tables) == 0) return;
-  LOCKTAG stamp, window;
+  LOCKTAG stamp;
   stamp_lock_tag(&stamp);
-  window_lock_tag(&window);
   (void)LockAcquire(&stamp, ExclusiveLock, false, false);
-  (void)LockAcquire(&window, RowExclusiveLock, false, false);
   Oid clock = clock_oid();
   TimestampTz last = clock_last(clock);
   TimestampTz provisional = xact_stamp;
@@ -319,10 +324,23 @@ static void stamp_at_commit() {
     PopActiveSnapshot();
   }
   hash_seq_init(&it, xact_tables);
-  while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr)
-    if (w->n > 0) seq_set(w->stampedid, w->pos[w->n - 1]);
+  while ((w = static_cast<TableWrites*>(hash_seq_search(&it))) != nullptr) {
+    if (w->n == 0) continue;
+    seq_set(w->stampedid, w->pos[w->n - 1]);
+    Async_Notify(notify_channel(w->relid), psprintf(INT64_FORMAT, w->pos[w->n - 1]));
+  }
   clock_set(clock, stamp_at);
-  LockRelease(&stamp, ExclusiveLock, false);
+}
+
+// notify_channel names an event table's NOTIFY channel after its oid.
+char* notify_channel(Oid relid) { return psprintf("chronicle_%u", relid); }
+
+// is_own_write searches this transaction's (ascending) positions of relid.
+bool is_own_write(Oid relid, int64 position) {
+  if (xact_tables == nullptr) return false;
+  bool found;
+  auto* w = static_cast<TableWrites*>(hash_search(xact_tables, &relid, HASH_FIND, &found));
+  return found && find_sorted(w->pos, w->n, position) >= 0;
 }
 
 // reset_xact forgets the transaction's state (its memory goes with it).
@@ -387,16 +405,7 @@ void init_txtime() {
 }
 
 // restamp_index finds position among the restamped old positions, or -1.
-static int restamp_index(int64 position) {
-  int lo = 0, hi = restamp_n - 1;
-  while (lo <= hi) {
-    int mid = lo + (hi - lo) / 2;
-    if (restamp_old[mid] == position) return mid;
-    if (restamp_old[mid] < position) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
+static int restamp_index(int64 position) { return find_sorted(restamp_old, restamp_n, position); }
 
 }  // namespace chronicle::pg
 

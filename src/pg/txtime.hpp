@@ -31,6 +31,13 @@ TimestampTz provisional_stamp();
 // note_write records that this transaction wrote position into info's table.
 void note_write(const EventTableInfo* info, int64 position);
 
+// is_own_write tells whether this transaction wrote position into relid
+// (its position is provisional until commit).
+bool is_own_write(Oid relid, int64 position);
+
+// notify_channel returns the NOTIFY channel of an event table (palloc'd).
+char* notify_channel(Oid relid);
+
 // cached_version returns the version this transaction last gave stream in
 // relid, or -1 when it has written none; remember_version stores one.
 int32 cached_version(Oid relid, const char* stream, int len);
