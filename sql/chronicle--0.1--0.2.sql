@@ -70,3 +70,211 @@ COMMENT ON FUNCTION chronicle.on_drop() IS
 CREATE EVENT TRIGGER chronicle_on_drop ON sql_drop
   WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
   EXECUTE FUNCTION chronicle.on_drop();
+
+-- Partitioned event tables (SPEC §6, large logs). Rows are routed by
+-- recorded_at; their default is the transaction's provisional stamp, which
+-- the stamping trigger then confirms.
+CREATE FUNCTION chronicle._provisional_stamp() RETURNS timestamptz
+  LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_provisional_stamp';
+
+-- _protect puts the immutability triggers on an event table or partition
+-- (statement triggers are not inherited by partitions).
+CREATE FUNCTION chronicle._protect(tbl regclass) RETURNS void
+  LANGUAGE plpgsql VOLATILE STRICT
+AS $fn$
+BEGIN
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER chronicle_immutable BEFORE UPDATE OR DELETE ON %s
+       FOR EACH STATEMENT EXECUTE FUNCTION chronicle.event_immutable()', tbl);
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER chronicle_immutable_truncate BEFORE TRUNCATE ON %s
+       FOR EACH STATEMENT EXECUTE FUNCTION chronicle.event_immutable()', tbl);
+END
+$fn$;
+
+-- _add_partitions adds partitions of one unit each to a partitioned event
+-- table, after its newest one (or from the current unit), until through.
+CREATE FUNCTION chronicle._add_partitions(tbl regclass, unit text, through timestamptz)
+  RETURNS integer LANGUAGE plpgsql VOLATILE STRICT
+AS $fn$
+DECLARE
+  step interval := pg_catalog.concat('1 ', unit)::interval;
+  lo timestamptz;
+  hi timestamptz;
+  nsp text;
+  rel text;
+  part text;
+  n integer := 0;
+BEGIN
+  SELECT c.relnamespace::regnamespace::text, c.relname INTO nsp, rel
+    FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+  SELECT pg_catalog.max(b[2]::timestamptz) INTO lo
+    FROM pg_catalog.pg_inherits AS i
+    JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+    CROSS JOIN LATERAL pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                               'FROM \(''([^'']*)''\) TO \(''([^'']*)''\)') AS b
+   WHERE i.inhparent OPERATOR(pg_catalog.=) tbl;
+  IF lo IS NULL THEN
+    lo := pg_catalog.date_trunc(unit, pg_catalog.now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+  END IF;
+  WHILE lo OPERATOR(pg_catalog.<=) through LOOP
+    hi := (lo AT TIME ZONE 'UTC' OPERATOR(pg_catalog.+) step) AT TIME ZONE 'UTC';
+    part := pg_catalog.format('%I.%I', nsp, pg_catalog.concat(pg_catalog.left(rel, 50), '_',
+              pg_catalog.to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD')));
+    EXECUTE pg_catalog.format('CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
+                              part, tbl, lo, hi);
+    PERFORM chronicle._protect(part::regclass);
+    n := n OPERATOR(pg_catalog.+) 1;
+    lo := hi;
+  END LOOP;
+  RETURN n;
+END
+$fn$;
+
+-- add_partitions adds the partitions a partitioned event table needs until
+-- now() + ahead, of the size of its newest one; run it ahead of time (from
+-- cron): events stamped past the last partition go to the default one.
+CREATE FUNCTION chronicle.add_partitions(tbl regclass, ahead interval DEFAULT '3 months')
+  RETURNS integer LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  lo timestamptz;
+  hi timestamptz;
+  unit text;
+BEGIN
+  IF tbl IS NULL OR ahead IS NULL THEN
+    RAISE EXCEPTION 'arguments of chronicle.add_partitions() must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
+                  WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl AND t.tgname OPERATOR(pg_catalog.=) 'zz_chronicle_stamp')
+     OR (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+        OPERATOR(pg_catalog.<>) 'p' THEN
+    RAISE EXCEPTION '"%" is not a partitioned chronicle event table', tbl USING ERRCODE = '42809',
+      HINT = 'Create one with chronicle.create_event_table(name, partition_by => ''month'').';
+  END IF;
+  SELECT b[1]::timestamptz, b[2]::timestamptz INTO lo, hi
+    FROM pg_catalog.pg_inherits AS i
+    JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+    CROSS JOIN LATERAL pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                               'FROM \(''([^'']*)''\) TO \(''([^'']*)''\)') AS b
+   WHERE i.inhparent OPERATOR(pg_catalog.=) tbl AND b IS NOT NULL
+   ORDER BY b[2]::timestamptz DESC LIMIT 1;
+  SELECT u INTO unit FROM pg_catalog.unnest(ARRAY['day', 'week', 'month', 'year']) AS u
+   WHERE (lo AT TIME ZONE 'UTC' OPERATOR(pg_catalog.+) pg_catalog.concat('1 ', u)::interval) AT TIME ZONE 'UTC'
+         OPERATOR(pg_catalog.=) hi
+   LIMIT 1;
+  IF unit IS NULL THEN
+    RAISE EXCEPTION 'cannot tell the partition size of "%"', tbl USING ERRCODE = '55000',
+      DETAIL = 'Its newest partition is not one day, week, month or year long.';
+  END IF;
+  RETURN chronicle._add_partitions(tbl, unit, pg_catalog.now() OPERATOR(pg_catalog.+) ahead);
+END
+$fn$;
+COMMENT ON FUNCTION chronicle.add_partitions(regclass, interval) IS
+  'Adds the partitions a partitioned event table needs until now() + ahead (run it from cron)';
+
+-- create_event_table gains partition_by: NULL (one table) or 'day', 'week',
+-- 'month' or 'year' (partitioned by recorded_at, with partitions from the
+-- current one to three units ahead and a default partition).
+DROP FUNCTION chronicle.create_event_table(text);
+CREATE FUNCTION chronicle.create_event_table(tbl text, partition_by text DEFAULT NULL) RETURNS regclass
+  LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  parts text[];
+  nsp text;
+  rel text;
+  qualified text;
+  seq text;
+  n integer := 0;
+  partitioned boolean := partition_by IS NOT NULL;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION 'argument "tbl" must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF pg_catalog.length(tbl) OPERATOR(pg_catalog.=) 0 THEN
+    RAISE EXCEPTION 'event table name must not be empty' USING ERRCODE = '22023';
+  END IF;
+  IF partitioned AND partition_by OPERATOR(pg_catalog.<>) ALL (ARRAY['day', 'week', 'month', 'year']) THEN
+    RAISE EXCEPTION 'cannot partition an event table by "%"', partition_by USING ERRCODE = '22023',
+      HINT = 'Use ''day'', ''week'', ''month'' or ''year''.';
+  END IF;
+  parts := pg_catalog.parse_ident(tbl);
+  IF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 1 THEN
+    nsp := (pg_catalog.current_schemas(false))[1];
+    IF nsp IS NULL THEN
+      RAISE EXCEPTION 'no schema has been selected to create the event table in'
+        USING ERRCODE = '3F000', HINT = 'Qualify the name with a schema.';
+    END IF;
+    rel := parts[1];
+  ELSIF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 2 THEN
+    nsp := parts[1];
+    rel := parts[2];
+  ELSE
+    RAISE EXCEPTION 'improper event table name "%"', tbl
+      USING ERRCODE = '42602', HINT = 'Use table or schema.table.';
+  END IF;
+  qualified := pg_catalog.format('%I.%I', nsp, rel);
+
+  -- Constraint and index names are PostgreSQL's choice: they stay unique
+  -- however long the table name is. A partitioned table's unique
+  -- constraints must hold recorded_at; versions are then handed out under
+  -- a per-stream lock (doc/design.md).
+  EXECUTE pg_catalog.format($ddl$
+    CREATE TABLE %s (
+      position    bigint      NOT NULL,
+      stream      text        NOT NULL,
+      version     integer     NOT NULL,
+      type        text        NOT NULL,
+      payload     jsonb,
+      meta        jsonb,
+      valid_from  timestamptz NOT NULL,
+      valid_to    timestamptz NOT NULL DEFAULT 'infinity',
+      recorded_at timestamptz NOT NULL %s,
+      supersedes  bigint,
+      PRIMARY KEY (position%s),
+      UNIQUE (stream, version%s),
+      CHECK (valid_from OPERATOR(pg_catalog.<) valid_to)
+    ) %s$ddl$, qualified,
+    CASE WHEN partitioned THEN 'DEFAULT chronicle._provisional_stamp()' ELSE '' END,
+    CASE WHEN partitioned THEN ', recorded_at' ELSE '' END,
+    CASE WHEN partitioned THEN ', recorded_at' ELSE '' END,
+    CASE WHEN partitioned THEN 'PARTITION BY RANGE (recorded_at)' ELSE '' END);
+  EXECUTE pg_catalog.format('CREATE %s INDEX ON %s (supersedes) WHERE supersedes IS NOT NULL',
+    CASE WHEN partitioned THEN '' ELSE 'UNIQUE' END, qualified);
+  seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_position_seq');
+  WHILE pg_catalog.to_regclass(pg_catalog.format('%I.%I', nsp, seq)) IS NOT NULL LOOP
+    n := n OPERATOR(pg_catalog.+) 1;
+    seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_position_seq', n);
+  END LOOP;
+  EXECUTE pg_catalog.format('CREATE SEQUENCE %I.%I AS bigint OWNED BY %s.position',
+    nsp, seq, qualified);
+  -- The highest position stamped at commit so far (doc/design.md); owned
+  -- by recorded_at so that chronicle tells it from the position sequence.
+  seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_stamped_seq');
+  n := 0;
+  WHILE pg_catalog.to_regclass(pg_catalog.format('%I.%I', nsp, seq)) IS NOT NULL LOOP
+    n := n OPERATOR(pg_catalog.+) 1;
+    seq := pg_catalog.concat(pg_catalog.left(rel, 40), '_stamped_seq', n);
+  END LOOP;
+  EXECUTE pg_catalog.format('CREATE SEQUENCE %I.%I AS bigint MINVALUE 0 START 0 OWNED BY %s.recorded_at',
+    nsp, seq, qualified);
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER zz_chronicle_stamp BEFORE INSERT ON %s
+       FOR EACH ROW EXECUTE FUNCTION chronicle.event_stamp()', qualified);
+  PERFORM chronicle._protect(qualified::regclass);
+  IF partitioned THEN
+    PERFORM chronicle._add_partitions(qualified::regclass, partition_by,
+      pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.concat('3 ', partition_by)::interval);
+    EXECUTE pg_catalog.format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT',
+      nsp, pg_catalog.concat(pg_catalog.left(rel, 50), '_default'), qualified);
+    PERFORM chronicle._protect(pg_catalog.format('%I.%I', nsp,
+      pg_catalog.concat(pg_catalog.left(rel, 50), '_default'))::regclass);
+  END IF;
+  EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', qualified,
+    'chronicle event table: append-only, bitemporal');
+  RETURN qualified::regclass;
+END
+$fn$;
+COMMENT ON FUNCTION chronicle.create_event_table(text, text) IS
+  'Creates an append-only bitemporal event table, optionally partitioned by recorded_at (day, week, month or year)';

@@ -40,7 +40,10 @@ static void require_value(Relation rel, bool isnull, int col) {
 
 // stamp_row fills the system columns of a new event row and returns it.
 static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
-  const EventTableInfo* info = event_table_info(rel);
+  const EventTableInfo* info = event_table_info(rel);  // rel's columns
+  // A row routed to a partition is the partitioned event table's event.
+  Relation root = info->root == info->relid ? rel : table_open(info->root, NoLock);
+  const EventTableInfo* rinfo = info->root == info->relid ? info : event_table_info(root);
   TupleDesc desc = RelationGetDescr(rel);
   int natts = desc->natts;
   Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
@@ -56,7 +59,9 @@ static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
 
   if (!nulls[ATT(C_POSITION)]) refuse_system_column(rel, C_POSITION);
   if (!nulls[ATT(C_VERSION)]) refuse_system_column(rel, C_VERSION);
-  if (!nulls[ATT(C_RECORDED_AT)]) refuse_system_column(rel, C_RECORDED_AT);
+  // (A partitioned event table routes rows by its default, the provisional stamp.)
+  if (!nulls[ATT(C_RECORDED_AT)] && DatumGetTimestampTz(values[ATT(C_RECORDED_AT)]) != provisional_stamp())
+    refuse_system_column(rel, C_RECORDED_AT);
   if (!nulls[ATT(C_SUPERSEDES)] && !internal) refuse_system_column(rel, C_SUPERSEDES);
   require_value(rel, nulls[ATT(C_STREAM)], C_STREAM);
   require_value(rel, nulls[ATT(C_TYPE)], C_TYPE);
@@ -90,8 +95,8 @@ static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
   text* stream = DatumGetTextPP(values[ATT(C_STREAM)]);
   const char* sdata = VARDATA_ANY(stream);
   int slen = VARSIZE_ANY_EXHDR(stream);
-  int32 current = cached_version(info->relid, sdata, slen);
-  if (current < 0) current = lookup_version(rel, info, PointerGetDatum(stream));
+  int32 current = cached_version(rinfo->relid, sdata, slen);
+  if (current < 0) current = lookup_version(root, rinfo, PointerGetDatum(stream));
   if (check_expected && current != expected_version)
     ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                     errmsg("version conflict on stream \"%s\": expected version %d, actual version %d",
@@ -101,9 +106,10 @@ static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
     ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
                     errmsg("stream \"%s\" has reached its last version", text_to_cstring(stream))));
   int32 version = current + 1;
-  int64 position = nextval_internal(info->seqid, false);
-  remember_version(info->relid, sdata, slen, version);
-  note_write(info, position);
+  int64 position = nextval_internal(rinfo->seqid, false);
+  remember_version(rinfo->relid, sdata, slen, version);
+  note_write(rinfo, position);
+  if (root != rel) table_close(root, NoLock);
 
   values[ATT(C_POSITION)] = Int64GetDatum(position);
   nulls[ATT(C_POSITION)] = false;
@@ -171,9 +177,11 @@ static List* planned_checks(Relation rel) {
 // that logical replication's apply worker uses: BEFORE triggers (the stamping
 // trigger among them), constraints, indexes and AFTER triggers run as for an
 // INSERT. Returns false, doing nothing, when it cannot be used (row-level
-// security on the table): insert_event then goes through SPI.
+// security on the table, a partitioned table): insert_event then goes
+// through SPI.
 static bool insert_direct(Oid relid, const NewEvent& ev, int64* position, int32* version) {
   if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED) return false;
+  if (get_rel_relkind(relid) != RELKIND_RELATION) return false;  // partitioned: rows are routed
   if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
     aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
   Relation rel = table_open(relid, RowExclusiveLock);
@@ -425,6 +433,8 @@ extern "C" Datum chronicle_event_stamp(PG_FUNCTION_ARGS) {
   if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
       !TRIGGER_FIRED_BY_INSERT(td->tg_event))
     elog(ERROR, "chronicle.event_stamp() must be a BEFORE INSERT row trigger");
+  // The commit-time restamp moving a row to another partition re-inserts it.
+  if (bypass_immutability) return PointerGetDatum(td->tg_trigtuple);
   return PointerGetDatum(stamp_row(td->tg_relation, td->tg_trigtuple));
 }
 

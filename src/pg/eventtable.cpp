@@ -59,6 +59,9 @@ static void describe(Relation rel, EventTableInfo* info) {
   TupleDesc desc = RelationGetDescr(rel);
   info->relid = RelationGetRelid(rel);
   info->owner = rel->rd_rel->relowner;
+  info->partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
+  info->root = info->relid;
+  if (rel->rd_rel->relispartition) info->root = llast_oid(get_partition_ancestors(info->relid));
   for (int c = 0; c < C_NCOLS; c++) {
     info->att[c] = InvalidAttrNumber;
     for (int i = 0; i < desc->natts; i++) {
@@ -79,7 +82,7 @@ static void describe(Relation rel, EventTableInfo* info) {
   }
   info->seqid = info->stampedid = InvalidOid;
   ListCell* sc;
-  foreach (sc, getOwnedSequences(info->relid)) {
+  foreach (sc, getOwnedSequences(info->root)) {
     Oid seq = lfirst_oid(sc), tbl;
     int32 col;
     if (!sequenceIsOwned(seq, DEPENDENCY_AUTO, &tbl, &col)) continue;
@@ -97,8 +100,10 @@ static void describe(Relation rel, EventTableInfo* info) {
   foreach (lc, indexes) {
     Relation idx = index_open(lfirst_oid(lc), AccessShareLock);
     Form_pg_index ix = idx->rd_index;
-    if (ix->indisunique && ix->indnkeyatts == 2 && ix->indkey.values[0] == info->att[C_STREAM] &&
-        ix->indkey.values[1] == info->att[C_VERSION])
+    // (stream, version), or (stream, version, recorded_at) when partitioned
+    if (ix->indisunique && ix->indnkeyatts >= 2 && ix->indkey.values[0] == info->att[C_STREAM] &&
+        ix->indkey.values[1] == info->att[C_VERSION] &&
+        (ix->indnkeyatts == 2 || (ix->indnkeyatts == 3 && ix->indkey.values[2] == info->att[C_RECORDED_AT])))
       info->stream_version_idx = RelationGetRelid(idx);
     if (ix->indnkeyatts == 1 && ix->indkey.values[0] == info->att[C_SUPERSEDES])
       info->supersedes_idx = RelationGetRelid(idx);
@@ -136,19 +141,20 @@ const EventTableInfo* event_table_info(Relation rel) {
 // event_table_info_oid opens relid and returns its description.
 const EventTableInfo* event_table_info_oid(Oid relid) {
   Relation rel = relation_open(relid, AccessShareLock);
-  if (rel->rd_rel->relkind != RELKIND_RELATION) not_event_table(rel);
+  if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+    not_event_table(rel);
   const EventTableInfo* info = event_table_info(rel);
   relation_close(rel, AccessShareLock);
   return info;
 }
 
-// lookup_version finds the stream's highest version through the
+// lookup_version_in finds the stream's highest version through the
 // (stream, version) index, backwards. It reads with a dirty snapshot: when
 // that version was written by a transaction still in progress, it waits for
 // it to end (as the unique index would) and looks again, so concurrent
 // appends to one stream queue up instead of failing, and versions have no
 // gaps.
-int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream) {
+static int32 lookup_version_in(Relation rel, const EventTableInfo* info, Datum stream) {
   Relation idx = index_open(info->stream_version_idx, AccessShareLock);
   TupleTableSlot* slot = table_slot_create(rel, nullptr);
   int32 version = 0;
@@ -181,6 +187,44 @@ int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream) {
   }
   ExecDropSingleTupleTableSlot(slot);
   index_close(idx, AccessShareLock);
+  return version;
+}
+
+// leaf_partitions lists the leaf partitions of a partitioned event table
+// (locked AccessShare).
+List* leaf_partitions(Oid relid) {
+  List* leaves = NIL;
+  ListCell* lc;
+  foreach (lc, find_all_inheritors(relid, AccessShareLock, nullptr))
+    if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION) leaves = lappend_oid(leaves, lfirst_oid(lc));
+  return leaves;
+}
+
+// lock_stream serialises the writers of one stream of a partitioned event
+// table until they end: its partitions cannot have a unique index on
+// (stream, version) alone, so versions are handed out under this lock.
+static void lock_stream(Oid relid, Datum stream) {
+  text* s = DatumGetTextPP(stream);
+  uint32 h = hash_bytes(reinterpret_cast<const unsigned char*>(VARDATA_ANY(s)), VARSIZE_ANY_EXHDR(s));
+  LOCKTAG tag;
+  SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, 0x4353);
+  (void)LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+// lookup_version finds the stream's highest version: in the table's
+// (stream, version) index, or, for a partitioned event table, under the
+// stream's lock, in every partition.
+int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream) {
+  if (!info->partitioned) return lookup_version_in(rel, info, stream);
+  lock_stream(info->relid, stream);
+  int32 version = 0;
+  ListCell* lc;
+  foreach (lc, leaf_partitions(info->relid)) {
+    Relation part = table_open(lfirst_oid(lc), AccessShareLock);
+    int32 v = lookup_version_in(part, event_table_info(part), stream);
+    if (v > version) version = v;
+    table_close(part, AccessShareLock);
+  }
   return version;
 }
 

@@ -24,6 +24,8 @@ struct EventTableInfo {
   Oid stream_version_idx;  // unique index on (stream, version)
   Oid supersedes_idx;      // partial unique index on supersedes (InvalidOid if gone)
   Oid owner;
+  Oid root;                // the event table a partition belongs to (else relid)
+  bool partitioned;        // a partitioned table (partitioned by recorded_at)
   AttrNumber att[C_NCOLS];
 };
 
@@ -32,11 +34,16 @@ struct EventTableInfo {
 const EventTableInfo* event_table_info(Relation rel);
 
 // event_table_info_oid opens relid briefly and returns its description.
+// A partition of a partitioned event table is described as an event table
+// whose root names the partitioned one.
 const EventTableInfo* event_table_info_oid(Oid relid);
 
 // current_version returns the highest committed (or own earlier) version of
 // stream in the table, 0 when the stream has none, using the freshest snapshot.
 int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream);
+
+// leaf_partitions lists the leaf partitions of a partitioned event table.
+List* leaf_partitions(Oid relid);
 
 // require_arg raises 22004 when argument n (called name) is null.
 void require_arg(FunctionCallInfo fcinfo, int n, const char* name);

@@ -26,7 +26,7 @@ static Oid log_of(Oid relid) {
   const char* tracked = tracked_event_table(rel);
   if (tracked != nullptr) {
     ev = relid_of_name(tracked, AccessShareLock, false);
-  } else if (rel->rd_rel->relkind != RELKIND_RELATION) {
+  } else if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) {
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                     errmsg("\"%s\" is neither a chronicle event table nor a tracked table",
                            RelationGetRelationName(rel))));
@@ -37,98 +37,149 @@ static Oid log_of(Oid relid) {
   return ev;
 }
 
-// open_log opens an event table and its primary key on position.
-static Relation open_log(Oid ev, Relation* pk, const EventTableInfo** info) {
-  Relation rel = table_open(ev, AccessShareLock);
-  *info = event_table_info(rel);
-  Oid pkoid = RelationGetPrimaryKeyIndex(rel);
+// PartScan is a scan of one table's primary key on position.
+struct PartScan {
+  Relation rel, pk;
+  const EventTableInfo* info;  // this table's columns
+  IndexScanDesc scan;
+  TupleTableSlot* slot;
+  ScanKeyData key;
+  bool live;  // the slot holds the scan's next row
+  int64 head; // its position
+};
+
+// LogScan reads an event table in position order: through its primary key,
+// or, for a partitioned event table, through each leaf partition's, merged
+// (partitions by recorded_at hold ranges of positions, but a default
+// partition may hold several).
+struct LogScan {
+  Oid root;
+  Snapshot snap;
+  ScanDirection dir;
+  int n;
+  PartScan* parts;
+  int taken;  // the part whose row the caller has, to advance next
+};
+
+// part_open opens one table and starts a scan of its primary key: from
+// after upwards (forward) or from the end (backward).
+static void part_open(PartScan* p, Oid relid, Snapshot snap, int64 after, ScanDirection dir) {
+  p->rel = table_open(relid, AccessShareLock);
+  p->info = event_table_info(p->rel);
+  Oid pkoid = RelationGetPrimaryKeyIndex(p->rel);
   if (!OidIsValid(pkoid))
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("event table \"%s\" has lost its primary key", RelationGetRelationName(rel))));
-  *pk = index_open(pkoid, AccessShareLock);
-  if ((*pk)->rd_index->indnkeyatts != 1 || (*pk)->rd_index->indkey.values[0] != (*info)->att[C_POSITION])
+                    errmsg("event table \"%s\" has lost its primary key", RelationGetRelationName(p->rel))));
+  p->pk = index_open(pkoid, AccessShareLock);
+  if (p->pk->rd_index->indkey.values[0] != p->info->att[C_POSITION])
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("the primary key of event table \"%s\" is not (position)", RelationGetRelationName(rel))));
-  return rel;
-}
-
-// begin_position_scan starts a scan of the primary key, from after upwards
-// (forward) or from the end (backward, after < 0).
-static IndexScanDesc begin_position_scan(Relation ev, Relation pk, Snapshot snap, int64 after, ScanKeyData* key) {
-  int nkeys = after >= 0 ? 1 : 0;
-  if (nkeys) ScanKeyInit(key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
+                    errmsg("the primary key of event table \"%s\" does not begin with position",
+                           RelationGetRelationName(p->rel))));
+  int nkeys = ScanDirectionIsForward(dir) ? 1 : 0;
+  if (nkeys) ScanKeyInit(&p->key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
 #if PG_VERSION_NUM >= 180000
-  IndexScanDesc scan = index_beginscan(ev, pk, snap, nullptr, nkeys, 0);
+  p->scan = index_beginscan(p->rel, p->pk, snap, nullptr, nkeys, 0);
 #else
-  IndexScanDesc scan = index_beginscan(ev, pk, snap, nkeys, 0);
+  p->scan = index_beginscan(p->rel, p->pk, snap, nkeys, 0);
 #endif
-  index_rescan(scan, nkeys ? key : nullptr, nkeys, nullptr, 0);
-  return scan;
+  index_rescan(p->scan, nkeys ? &p->key : nullptr, nkeys, nullptr, 0);
+  p->slot = table_slot_create(p->rel, nullptr);
+  p->live = false;
 }
 
-// is_uncommitted tells whether the slot's event was written by this
-// transaction: its position is provisional until commit, so it is not read.
-static bool is_uncommitted(TupleTableSlot* slot, Oid relid, int64 position) {
+// part_advance moves a part to its next row.
+static void part_advance(PartScan* p, ScanDirection dir) {
+  p->live = index_getnext_slot(p->scan, dir, p->slot);
+  if (p->live) {
+    bool isnull;
+    p->head = DatumGetInt64(slot_getattr(p->slot, p->info->att[C_POSITION], &isnull));
+  }
+}
+
+// log_scan_begin starts reading event table ev after a position (forward)
+// or from its end (backward).
+static LogScan log_scan_begin(Oid ev, int64 after, ScanDirection dir) {
+  LogScan ls;
+  ls.root = event_table_info_oid(ev)->root;
+  ls.dir = dir;
+  ls.snap = RegisterSnapshot(GetTransactionSnapshot());
+  List* rels = get_rel_relkind(ev) == RELKIND_PARTITIONED_TABLE ? leaf_partitions(ev) : list_make1_oid(ev);
+  ls.n = list_length(rels);
+  ls.parts = static_cast<PartScan*>(palloc0(sizeof(PartScan) * (ls.n + 1)));
+  for (int i = 0; i < ls.n; i++) {
+    part_open(&ls.parts[i], list_nth_oid(rels, i), ls.snap, after, dir);
+    part_advance(&ls.parts[i], dir);
+  }
+  ls.taken = -1;
+  return ls;
+}
+
+// is_uncommitted tells whether an event was written by this transaction:
+// its position is provisional until commit, so it is not read.
+static bool is_uncommitted(TupleTableSlot* slot, Oid root, int64 position) {
   bool isnull;
   TransactionId xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
-  return TransactionIdIsCurrentTransactionId(xmin) && is_own_write(relid, position);
+  return TransactionIdIsCurrentTransactionId(xmin) && is_own_write(root, position);
+}
+
+// log_scan_next returns the part holding the next committed event in scan
+// order, or nullptr at the end.
+static PartScan* log_scan_next(LogScan* ls) {
+  for (;;) {
+    CHECK_FOR_INTERRUPTS();
+    if (ls->taken >= 0) part_advance(&ls->parts[ls->taken], ls->dir);
+    ls->taken = -1;
+    for (int i = 0; i < ls->n; i++) {
+      const PartScan& p = ls->parts[i];
+      if (!p.live) continue;
+      if (ls->taken < 0 || (ScanDirectionIsForward(ls->dir) ? p.head < ls->parts[ls->taken].head
+                                                            : p.head > ls->parts[ls->taken].head))
+        ls->taken = i;
+    }
+    if (ls->taken < 0) return nullptr;
+    PartScan* p = &ls->parts[ls->taken];
+    if (!is_uncommitted(p->slot, ls->root, p->head)) return p;
+  }
+}
+
+// log_scan_end closes the scans.
+static void log_scan_end(LogScan* ls) {
+  for (int i = 0; i < ls->n; i++) {
+    PartScan& p = ls->parts[i];
+    index_endscan(p.scan);
+    ExecDropSingleTupleTableSlot(p.slot);
+    index_close(p.pk, AccessShareLock);
+    table_close(p.rel, AccessShareLock);
+  }
+  UnregisterSnapshot(ls->snap);
 }
 
 // emit_after puts up to max committed events of ev with position > after
 // into the function's result, in position order.
-static void emit_after(FunctionCallInfo fcinfo, Oid evrelid, int64 after, int32 max) {
+static void emit_after(FunctionCallInfo fcinfo, Oid ev, int64 after, int32 max) {
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  Relation pk;
-  const EventTableInfo* info;
-  Relation ev = open_log(evrelid, &pk, &info);
-  Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
-  ScanKeyData key;
-  IndexScanDesc scan = begin_position_scan(ev, pk, snap, after, &key);
-  TupleTableSlot* slot = table_slot_create(ev, nullptr);
+  LogScan ls = log_scan_begin(ev, after, ForwardScanDirection);
   Datum values[C_NCOLS];
   bool nulls[C_NCOLS];
-  int32 n = 0;
-  while (n < max && index_getnext_slot(scan, ForwardScanDirection, slot)) {
-    CHECK_FOR_INTERRUPTS();
-    slot_getallattrs(slot);
+  PartScan* p;
+  for (int32 n = 0; n < max && (p = log_scan_next(&ls)) != nullptr; n++) {
+    slot_getallattrs(p->slot);
     for (int c = 0; c < C_NCOLS; c++) {
-      values[c] = slot->tts_values[info->att[c] - 1];
-      nulls[c] = slot->tts_isnull[info->att[c] - 1];
+      values[c] = p->slot->tts_values[p->info->att[c] - 1];
+      nulls[c] = p->slot->tts_isnull[p->info->att[c] - 1];
     }
-    if (is_uncommitted(slot, evrelid, DatumGetInt64(values[C_POSITION]))) continue;
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-    n++;
   }
-  index_endscan(scan);
-  ExecDropSingleTupleTableSlot(slot);
-  UnregisterSnapshot(snap);
-  index_close(pk, AccessShareLock);
-  table_close(ev, AccessShareLock);
+  log_scan_end(&ls);
 }
 
 // newest_position returns the position of the newest committed event of
 // ev (0 when it has none).
-static int64 newest_position(Oid evrelid) {
-  Relation pk;
-  const EventTableInfo* info;
-  Relation ev = open_log(evrelid, &pk, &info);
-  Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
-  ScanKeyData key;
-  IndexScanDesc scan = begin_position_scan(ev, pk, snap, -1, &key);
-  TupleTableSlot* slot = table_slot_create(ev, nullptr);
-  int64 newest = 0;
-  while (index_getnext_slot(scan, BackwardScanDirection, slot)) {
-    bool isnull;
-    int64 p = DatumGetInt64(slot_getattr(slot, info->att[C_POSITION], &isnull));
-    if (is_uncommitted(slot, evrelid, p)) continue;
-    newest = p;
-    break;
-  }
-  index_endscan(scan);
-  ExecDropSingleTupleTableSlot(slot);
-  UnregisterSnapshot(snap);
-  index_close(pk, AccessShareLock);
-  table_close(ev, AccessShareLock);
+static int64 newest_position(Oid ev) {
+  LogScan ls = log_scan_begin(ev, -1, BackwardScanDirection);
+  PartScan* p = log_scan_next(&ls);
+  int64 newest = p != nullptr ? p->head : 0;
+  log_scan_end(&ls);
   return newest;
 }
 

@@ -412,9 +412,14 @@ static int restamp_index(int64 position) { return find_sorted(restamp_old, resta
 using namespace chronicle::pg;
 
 extern "C" {
+PG_FUNCTION_INFO_V1(chronicle_provisional_stamp);
 PG_FUNCTION_INFO_V1(chronicle_restamp_is_own);
 PG_FUNCTION_INFO_V1(chronicle_restamp_map);
 }
+
+// chronicle_provisional_stamp returns the transaction's provisional
+// recorded_at: the default that routes a new event to its partition.
+extern "C" Datum chronicle_provisional_stamp(PG_FUNCTION_ARGS) { PG_RETURN_TIMESTAMPTZ(provisional_stamp()); }
 
 // chronicle_restamp_is_own tells whether a position is being restamped.
 extern "C" Datum chronicle_restamp_is_own(PG_FUNCTION_ARGS) {

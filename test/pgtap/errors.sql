@@ -49,8 +49,9 @@ SELECT isnt(pg_catalog.to_regclass('tap_err_s."Mixed Case"'), NULL,
 SELECT throws_ok($$SELECT chronicle.create_event_table('tap_err')$$,
   '42P07', 'relation "tap_err" already exists',
   'create_event_table refuses an existing name (42P07)');
-SELECT is(chronicle.create_event_table(NULL), NULL,
-  'create_event_table is STRICT: a NULL name creates nothing and returns NULL (documented)');
+SELECT throws_ok($$SELECT chronicle.create_event_table(NULL)$$,
+  '22004', 'argument "tbl" must not be null',
+  'create_event_table refuses a NULL name (22004)');
 SELECT throws_ok($$SELECT chronicle.create_event_table('')$$,
   '22023', 'event table name must not be empty',
   'create_event_table refuses an empty name (22023)');
