@@ -8,7 +8,6 @@ extern "C" {
 #include "executor/executor.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
-#include "utils/rls.h"
 }
 #include "txtime.hpp"
 

@@ -15,7 +15,8 @@ namespace chronicle::pg {
 
 // log_of resolves a read()/consume() argument, an event table or a tracked
 // table, to the event table to read, after checking that the caller may
-// SELECT from the table it named (42501).
+// SELECT from the table it named and is not subject to row-level security
+// there (42501).
 static Oid log_of(Oid relid) {
   Relation rel = try_relation_open(relid, AccessShareLock);
   if (rel == nullptr)
@@ -34,6 +35,15 @@ static Oid log_of(Oid relid) {
     (void)event_table_info(rel);  // 42809 unless an event table
   }
   relation_close(rel, AccessShareLock);
+  // The log is read through its primary key, not a query: row-level
+  // security could not filter it, so a caller subject to it is refused.
+  if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ||
+      check_enable_rls(ev, InvalidOid, true) == RLS_ENABLED)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("cannot read the log of \"%s\" under row-level security", get_rel_name(relid)),
+                    errdetail("Row-level security applies to you on this table; chronicle's log functions "
+                              "read every event."),
+                    errhint("Read events with chronicle.events() or a query, which apply the policies.")));
   return ev;
 }
 
