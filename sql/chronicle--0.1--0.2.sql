@@ -66,10 +66,32 @@ COMMENT ON FUNCTION chronicle.channel(regclass) IS
 CREATE FUNCTION chronicle.on_drop() RETURNS event_trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'chronicle_on_drop';
 COMMENT ON FUNCTION chronicle.on_drop() IS
-  'Event trigger: forgets the consumer offsets of dropped tables';
+  'Event trigger: forgets the consumer offsets of dropped tables; warns when an event table''s protection trigger is dropped';
 CREATE EVENT TRIGGER chronicle_on_drop ON sql_drop
-  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TRIGGER')
   EXECUTE FUNCTION chronicle.on_drop();
+
+-- The ALTER TABLE event trigger also warns when an event table's
+-- protection triggers are disabled.
+CREATE FUNCTION chronicle._check_protection(regclass) RETURNS void
+  LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'chronicle_check_protection';
+CREATE OR REPLACE FUNCTION chronicle.on_ddl() RETURNS event_trigger
+  LANGUAGE plpgsql AS $fn$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT objid, command_tag FROM pg_catalog.pg_event_trigger_ddl_commands()
+            WHERE object_type OPERATOR(pg_catalog.=) 'table'
+               OR object_type OPERATOR(pg_catalog.=) 'table column' LOOP
+    PERFORM chronicle._record_schema(r.objid::pg_catalog.regclass);
+    IF r.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE' THEN
+      PERFORM chronicle._check_protection(r.objid::pg_catalog.regclass);
+    END IF;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION chronicle.on_ddl() IS
+  'Event trigger: records ALTER TABLE on tracked tables as schema events; warns when an event table''s protection is disabled';
 
 -- Partitioned event tables (SPEC §6, large logs). Rows are routed by
 -- recorded_at; their default is the transaction's provisional stamp, which

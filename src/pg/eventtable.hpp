@@ -45,6 +45,10 @@ int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream);
 // leaf_partitions lists the leaf partitions of a partitioned event table.
 List* leaf_partitions(Oid relid);
 
+// warn_dropped_protection warns, in a sql_drop event trigger, about each of
+// chronicle's protection triggers the command dropped (protect.cpp).
+void warn_dropped_protection();
+
 // require_arg raises 22004 when argument n (called name) is null.
 void require_arg(FunctionCallInfo fcinfo, int n, const char* name);
 

@@ -389,7 +389,8 @@ extern "C" Datum chronicle_channel(PG_FUNCTION_ARGS) {
 }
 
 // chronicle_on_drop is the sql_drop event trigger: it forgets the offsets
-// of tables that no longer exist.
+// of tables that no longer exist and warns when a protection trigger of an
+// event table was dropped.
 extern "C" Datum chronicle_on_drop(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -404,5 +405,8 @@ extern "C" Datum chronicle_on_drop(PG_FUNCTION_ARGS) {
   offsets_end(s);
   if (rc != SPI_OK_DELETE) elog(ERROR, "chronicle: forgetting dropped consumer offsets failed: %s",
                                 SPI_result_code_string(rc));
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+  warn_dropped_protection();
+  SPI_finish();
   PG_RETURN_VOID();
 }
