@@ -38,7 +38,7 @@ struct Tracked {
 
 // find_tracked resolves the row type of a tracked table (as_of(NULL::t))
 // to the table and its event table; raises 42809 or 55000, and 42501 without
-// SELECT on the table.
+// SELECT on the table or under row-level security there.
 static Tracked find_tracked(Oid rowtype) {
   Oid relid = typeidTypeRelid(rowtype);
   if (!OidIsValid(relid))
@@ -70,6 +70,13 @@ static Tracked find_tracked(Oid rowtype) {
                             RelationGetRelationName(rel))));
   if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
     aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(rel));
+  // Past versions of rows cannot be shown to a policy: refuse rather than leak.
+  if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("cannot reconstruct rows of \"%s\" under row-level security", RelationGetRelationName(rel)),
+                    errdetail("Row-level security applies to you on this table, and chronicle does not apply "
+                              "its policies to past versions of rows."),
+                    errhint("Query the history as the table's owner or as a role with BYPASSRLS.")));
   relation_close(rel, AccessShareLock);
   Tracked t;
   t.relid = relid;
