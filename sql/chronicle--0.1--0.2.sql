@@ -17,11 +17,32 @@ COMMENT ON TABLE chronicle.consumer_offsets IS
 SELECT pg_catalog.pg_extension_config_dump('chronicle.consumer_offsets', '');
 REVOKE ALL ON chronicle.consumer_offsets FROM PUBLIC;
 
--- consumer_groups shows the offsets of the tables the caller may read.
+-- tracked_tables read the event table's name from the capture trigger's
+-- argument bytes as text in the database encoding (0.1 escaped non-ASCII
+-- bytes, so such names showed no event table).
+CREATE OR REPLACE VIEW chronicle.tracked_tables AS
+  SELECT c.oid::pg_catalog.regclass AS table_name,
+         ev.relid AS event_table,
+         chronicle._event_count(ev.relid) AS events,
+         pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(ev.relid)) AS event_table_size
+    FROM pg_catalog.pg_trigger AS t
+    JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+    CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.convert_from(
+                          pg_catalog.substring(t.tgargs, 1,
+                            pg_catalog.position(t.tgargs, '\x00'::pg_catalog.bytea) OPERATOR(pg_catalog.-) 1),
+                          pg_catalog.getdatabaseencoding())) AS relid) AS ev
+   WHERE t.tgname OPERATOR(pg_catalog.=) 'zz_chronicle_capture'
+     AND t.tgparentid OPERATOR(pg_catalog.=) 0;
+
+-- consumer_groups shows the offsets of the event tables the caller may
+-- read, directly or through their tracked table.
 CREATE VIEW chronicle.consumer_groups WITH (security_barrier) AS
   SELECT o.grp, o.tbl AS event_table, o."position", o.committed_at
     FROM chronicle.consumer_offsets AS o
-   WHERE pg_catalog.has_table_privilege(o.tbl, 'SELECT');
+   WHERE pg_catalog.has_table_privilege(o.tbl, 'SELECT')
+      OR EXISTS (SELECT FROM chronicle.tracked_tables AS t
+                  WHERE t.event_table OPERATOR(pg_catalog.=) o.tbl
+                    AND pg_catalog.has_table_privilege(t.table_name, 'SELECT'));
 COMMENT ON VIEW chronicle.consumer_groups IS
   'Consumer groups and their committed offsets, for the event tables you may read';
 GRANT SELECT ON chronicle.consumer_groups TO PUBLIC;

@@ -32,7 +32,12 @@ static Oid log_of(Oid relid) {
                     errmsg("\"%s\" is neither a chronicle event table nor a tracked table",
                            RelationGetRelationName(rel))));
   } else {
-    (void)event_table_info(rel);  // 42809 unless an event table
+    const EventTableInfo* info = event_table_info(rel);  // 42809 unless an event table
+    if (info->root != relid)
+      ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                      errmsg("\"%s\" is a partition of event table \"%s\"", RelationGetRelationName(rel),
+                             get_rel_name(info->root)),
+                      errhint("Read the partitioned event table: its log spans every partition.")));
   }
   relation_close(rel, AccessShareLock);
   // The log is read through its primary key, not a query: row-level
@@ -250,13 +255,25 @@ static void offsets_end(const OffsetSession& s) {
   SPI_finish();
 }
 
+// try_lock_group takes, without waiting, a transaction lock on a group
+// of an event table; false when another transaction holds it.
+static bool try_lock_group(Datum grp, Oid ev) {
+  text* g = DatumGetTextPP(grp);
+  uint32 h = hash_bytes(reinterpret_cast<const unsigned char*>(VARDATA_ANY(g)), VARSIZE_ANY_EXHDR(g));
+  LOCKTAG tag;
+  SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, ev, h, 0x4347);
+  return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
 // claim locks the group's offset row for this transaction, creating it at
 // 0 on first use, and returns the offset; -1 when another member's
 // transaction holds it.
 static int64 claim(Datum grp, Oid ev) {
   OffsetSession s = offsets_begin();
   int64 offset = run_offset(Q_CLAIM, grp, ev, 0);
-  if (offset < 0 && run_offset(Q_CURRENT, grp, ev, 0) < 0) {
+  // A new group's row is created under a lock that a second member does
+  // not wait for (it would wait on the first member's uncommitted row).
+  if (offset < 0 && run_offset(Q_CURRENT, grp, ev, 0) < 0 && try_lock_group(grp, ev)) {
     (void)run_offset(Q_CREATE, grp, ev, 0);
     offset = run_offset(Q_CLAIM, grp, ev, 0);
   }
@@ -337,11 +354,6 @@ extern "C" Datum chronicle_consume(PG_FUNCTION_ARGS) {
   require_arg(fcinfo, 1, "tbl");
   int32 max = max_arg(fcinfo, 2);
   Oid ev = log_of(PG_GETARG_OID(1));
-  if (!IsTransactionBlock())
-    ereport(WARNING, (errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-                      errmsg("chronicle.consume() outside a transaction block holds its claim only for this statement"),
-                      errhint("Run it and chronicle.commit() between BEGIN and COMMIT, so that another member "
-                              "cannot take the same batch.")));
   InitMaterializedSRF(fcinfo, 0);
   int64 offset = claim(grp, ev);
   if (offset >= 0) emit_after(fcinfo, ev, offset, max);
