@@ -167,6 +167,7 @@ CREATE ROLE tap_st_nobody NOLOGIN;
 CREATE ROLE tap_st_reader NOLOGIN;
 CREATE ROLE tap_st_owner NOLOGIN;
 GRANT SELECT ON tap_st, tap_st_rows TO tap_st_reader;
+GRANT USAGE ON SCHEMA "tap st Ω" TO tap_st_nobody, tap_st_reader;
 CREATE SCHEMA tap_st_drop;
 DO $$ BEGIN PERFORM chronicle.create_event_table('tap_st_drop.owned'); END $$;
 ALTER TABLE tap_st_drop.owned OWNER TO tap_st_owner;
@@ -527,12 +528,12 @@ SELECT is_empty($$SELECT FROM chronicle.consumer_offsets WHERE grp IN ('g', '') 
 -- errors: relations that are not event tables, for every function
 -------------------------------------------------------------------------------
 SELECT throws_ok($$SELECT * FROM chronicle.read('tap_st_view')$$, '42809',
-  '"tap_st_view" is neither a chronicle event table nor a tracked table', 'read: a view (42809)');
+  '"tap_st_view" is neither a chronicle event table nor a tracked table', 'read: a view, the message (42809)');
 SELECT throws_ok($$SELECT * FROM chronicle.read('tap_st_plain')$$, '42809',
-  '"tap_st_plain" is not a chronicle event table', 'read: a plain table (42809)');
+  '"tap_st_plain" is not a chronicle event table', 'read: a plain table, the message (42809)');
 SELECT throws_ok(pg_catalog.format('SELECT * FROM chronicle.read(%s)', (SELECT relid FROM tap_st_oid WHERE name = 'gone')),
   '42P01', pg_catalog.format('relation with OID %s does not exist', (SELECT relid FROM tap_st_oid WHERE name = 'gone')),
-  'read: the OID of a dropped table (42P01)');
+  'read: the OID of a dropped table, the message (42P01)');
 CREATE TEMP TABLE tap_st_calls (k integer PRIMARY KEY, f text NOT NULL, q text NOT NULL);
 INSERT INTO tap_st_calls VALUES
   (1, 'read', 'SELECT * FROM chronicle.read(%s)'),
@@ -568,10 +569,11 @@ SELECT throws_ok($$SELECT pg_temp.as_role('tap_st_reader', 'SELECT * FROM chroni
 SELECT is(pg_temp.as_role_value('tap_st_reader', $$SELECT count(*) FROM chronicle.read('tap_st_rows')$$),
   (SELECT count(*) FROM tap_st_rows_events)::text, 'read: SELECT on the tracked table reads its events');
 SELECT throws_ok(pg_catalog.format('SELECT pg_temp.as_role(%L, %L)', 'tap_st_nobody', pg_catalog.format(c.q, t.arg)),
-  '42501', NULL, pg_catalog.format('%s: no SELECT on %s (42501)', c.f, t.what))
+  '42501', 'permission denied for table ' || t.name, pg_catalog.format('%s: no SELECT on %s (42501)', c.f, t.what))
   FROM tap_st_calls AS c
-  CROSS JOIN (VALUES (1, 'the event table', '''tap_st'''), (2, 'the tracked table', '''tap_st_rows'''),
-                     (3, 'a quoted table', '''"tap st Ω"."Événements Mixed"''')) AS t (k, what, arg)
+  CROSS JOIN (VALUES (1, 'the event table', '''tap_st''', 'tap_st'), (2, 'the tracked table', '''tap_st_rows''', 'tap_st_rows'),
+                     (3, 'a quoted table (USAGE on its schema)', '''"tap st Ω"."Événements Mixed"''', 'Événements Mixed'))
+       AS t (k, what, arg, name)
  WHERE c.f <> 'read' OR t.k = 3
  ORDER BY c.k, t.k;
 SELECT is(current_user::text, session_user::text, 'the role switches were undone');
