@@ -19,7 +19,7 @@ DROP SCHEMA IF EXISTS tap_st_drop CASCADE;
 DROP VIEW IF EXISTS tap_st_view;
 DROP MATERIALIZED VIEW IF EXISTS tap_st_mv;
 DROP TABLE IF EXISTS tap_st, tap_st_own, tap_st_empty, tap_st_many, tap_st_rows, tap_st_rows_events,
-  tap_st_gone, tap_st_plain, tap_st_part;
+  tap_st_gone, tap_st_plain, tap_st_part, tap_st_parted, tap_st_rls, tap_st_rls_rows, tap_st_rls_rows_events;
 DROP SEQUENCE IF EXISTS tap_st_seq;
 DROP TYPE IF EXISTS tap_st_type;
 DO $$
@@ -132,6 +132,25 @@ INSERT INTO tap_st_rows VALUES (2, 'two'), (3, 'three');
 UPDATE tap_st_rows SET v = 'TWO' WHERE id = 2;
 DELETE FROM tap_st_rows WHERE id = 3;
 
+-- A partitioned event table (read through its partitions' primary keys).
+DO $$ BEGIN PERFORM chronicle.create_event_table('tap_st_parted', partition_by => 'day'); END $$;
+INSERT INTO tap_st_parted (stream, type, payload) VALUES ('p', 'e', '{"n": 1}'), ('q', 'e', '{"n": 2}');
+BEGIN;
+INSERT INTO tap_st_parted (stream, type, payload) VALUES ('lost', 'e', '{}');
+ROLLBACK;
+INSERT INTO tap_st_parted (stream, type, payload) VALUES ('p', 'e', '{"n": 3}');
+
+-- Tables under row-level security: an event table and a tracked table.
+DO $$ BEGIN PERFORM chronicle.create_event_table('tap_st_rls'); END $$;
+INSERT INTO tap_st_rls (stream, type, payload) VALUES ('r', 'e', '{}');
+ALTER TABLE tap_st_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tap_st_rls_all ON tap_st_rls FOR SELECT USING (true);
+CREATE TABLE tap_st_rls_rows (id integer PRIMARY KEY);
+DO $$ BEGIN PERFORM chronicle.track('tap_st_rls_rows'); END $$;
+INSERT INTO tap_st_rls_rows VALUES (1);
+ALTER TABLE tap_st_rls_rows ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tap_st_rls_rows_all ON tap_st_rls_rows FOR SELECT USING (true);
+
 -- Names that need quotes, in a schema that is not on search_path.
 CREATE SCHEMA "tap st Ω";
 DO $$ BEGIN PERFORM chronicle.create_event_table('"tap st Ω"."Événements Mixed"'); END $$;
@@ -166,7 +185,7 @@ DO $$ BEGIN PERFORM chronicle.reset('g_gone', 'tap_st_gone', 1); END $$;
 CREATE ROLE tap_st_nobody NOLOGIN;
 CREATE ROLE tap_st_reader NOLOGIN;
 CREATE ROLE tap_st_owner NOLOGIN;
-GRANT SELECT ON tap_st, tap_st_rows TO tap_st_reader;
+GRANT SELECT ON tap_st, tap_st_rows, tap_st_rls, tap_st_rls_rows, tap_st_rls_rows_events TO tap_st_reader;
 GRANT USAGE ON SCHEMA "tap st Ω" TO tap_st_nobody, tap_st_reader;
 CREATE SCHEMA tap_st_drop;
 DO $$ BEGIN PERFORM chronicle.create_event_table('tap_st_drop.owned'); END $$;
@@ -185,7 +204,7 @@ $$;
 \set doc_try `awk -v want=try 'BEGIN { f = sprintf("%c%c%c", 96, 96, 96) } /^<!-- streams.sql: / { n = $3; next } index($0, f) == 1 { open = !open; if (open && n == want) inb = 1; if (!open) { inb = 0; n = "" } next } inb' doc/streams.md`
 \set doc_rebuild `awk -v want=rebuild 'BEGIN { f = sprintf("%c%c%c", 96, 96, 96) } /^<!-- streams.sql: / { n = $3; next } index($0, f) == 1 { open = !open; if (open && n == want) inb = 1; if (!open) { inb = 0; n = "" } next } inb' doc/streams.md`
 
-SELECT plan(198);
+SELECT plan(210);
 
 -------------------------------------------------------------------------------
 -- read(): order, after, max, against the oracle
@@ -256,6 +275,22 @@ SELECT results_eq($$SELECT * FROM chronicle.read('"tap st Ω"."Order Lines"')$$,
 SELECT results_eq($$SELECT type, payload FROM chronicle.read('"tap st Ω"."Order Lines"', 1)$$,
   $$VALUES ('insert', '{"id": 1, "qty": 5}'::jsonb), ('update', '{"id": 1, "qty": 6}')$$,
   'the quoted tracked table''s changes');
+
+-- a partitioned event table
+SELECT results_eq(
+  $$SELECT a, m, r.* FROM generate_series(0, pg_temp.newest('tap_st_parted') + 1) AS a, (VALUES (1), (2), (1000)) AS x (m),
+           LATERAL chronicle.read('tap_st_parted', a, m) AS r ORDER BY a, m, r.position$$,
+  $$SELECT a, m, o.* FROM generate_series(0, pg_temp.newest('tap_st_parted') + 1) AS a, (VALUES (1), (2), (1000)) AS x (m),
+           LATERAL pg_temp.o_read('tap_st_parted', a, m) AS o ORDER BY a, m, o.position$$,
+  'oracle: read(after, max) of a partitioned event table');
+BEGIN;
+SELECT results_eq($$SELECT * FROM chronicle.consume('g_parted', 'tap_st_parted', 2)$$,
+  $$SELECT * FROM pg_temp.o_read('tap_st_parted', 0, 2)$$, 'consume() of a partitioned event table');
+SELECT is(chronicle.commit('g_parted', 'tap_st_parted', pg_temp.newest('tap_st_parted')), pg_temp.newest('tap_st_parted'),
+  'commit() of the newest position of a partitioned event table');
+SELECT throws_ok(pg_catalog.format('SELECT chronicle.commit(%L, %L, %s)', 'g_parted', 'tap_st_parted', pg_temp.newest('tap_st_parted') + 1),
+  '22023', NULL, 'commit() beyond the newest event of a partitioned event table (22023)');
+COMMIT;
 
 -------------------------------------------------------------------------------
 -- the caller's own uncommitted events are not read (positions provisional)
@@ -576,6 +611,23 @@ SELECT throws_ok(pg_catalog.format('SELECT pg_temp.as_role(%L, %L)', 'tap_st_nob
        AS t (k, what, arg, name)
  WHERE c.f <> 'read' OR t.k = 3
  ORDER BY c.k, t.k;
+-- row-level security: the log is read through the primary key, which
+-- policies cannot filter, so a caller subject to them is refused
+SELECT throws_ok($$SELECT pg_temp.as_role('tap_st_reader', 'SELECT * FROM chronicle.read(''tap_st_rls'')')$$,
+  '42501', 'cannot read the log of "tap_st_rls" under row-level security',
+  'read: a caller subject to row-level security on the event table (42501)');
+SELECT throws_ok(pg_catalog.format('SELECT pg_temp.as_role(%L, %L)', 'tap_st_reader', pg_catalog.format(c.q, '''tap_st_rls''')),
+  '42501', 'cannot read the log of "tap_st_rls" under row-level security',
+  pg_catalog.format('%s: under row-level security (42501)', c.f))
+  FROM tap_st_calls AS c WHERE c.f <> 'read' ORDER BY c.k;
+SELECT throws_ok($$SELECT pg_temp.as_role('tap_st_reader', 'SELECT * FROM chronicle.read(''tap_st_rls_rows'')')$$,
+  '42501', 'cannot read the log of "tap_st_rls_rows" under row-level security',
+  'read: a caller subject to row-level security on the tracked table (42501)');
+SELECT is(pg_temp.as_role_value('tap_st_reader', $$SELECT count(*) FROM chronicle.read('tap_st_rls_rows_events')$$),
+  (SELECT count(*) FROM tap_st_rls_rows_events)::text,
+  'read: the event table of that tracked table has no policy, and is read');
+SELECT results_eq($$SELECT * FROM chronicle.read('tap_st_rls')$$, $$SELECT * FROM pg_temp.o_read('tap_st_rls', 0, 1000)$$,
+  'read: the table owner is not subject to row-level security and reads the log');
 SELECT is(current_user::text, session_user::text, 'the role switches were undone');
 
 -------------------------------------------------------------------------------
@@ -667,7 +719,8 @@ DROP SCHEMA shop CASCADE;
 DROP SCHEMA "tap st Ω" CASCADE;
 DROP VIEW tap_st_view;
 DROP MATERIALIZED VIEW tap_st_mv;
-DROP TABLE tap_st, tap_st_own, tap_st_empty, tap_st_many, tap_st_rows, tap_st_rows_events, tap_st_plain, tap_st_part;
+DROP TABLE tap_st, tap_st_own, tap_st_empty, tap_st_many, tap_st_rows, tap_st_rows_events, tap_st_plain, tap_st_part,
+  tap_st_parted, tap_st_rls, tap_st_rls_rows, tap_st_rls_rows_events;
 DROP SEQUENCE tap_st_seq;
 DROP TYPE tap_st_type;
 DROP OWNED BY tap_st_nobody, tap_st_reader, tap_st_owner;
