@@ -7,8 +7,10 @@
 -- read() returns committed events only and skips the reader's own, so, like
 -- known_at.sql, this file runs in autocommit (a BEGIN … COMMIT where a test
 -- needs one transaction), works in its own tables, schemas and roles, and
--- drops them at the end. It reads doc/streams.md relative to the current
--- directory: run pg_prove from the repository's root (dev/test does).
+-- drops them at the end. The SQL blocks of doc/streams.md marked
+-- <!-- streams.sql: define | try | rebuild --> are extracted with awk and run
+-- as they are; the path is relative to the current directory, so run
+-- pg_prove from the repository's root (dev/test does).
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 
