@@ -89,3 +89,46 @@ COMMIT;
 SELECT type, stream, payload, assigned, valid_from, meta->>'reason' AS reason FROM cart_items_events ORDER BY position DESC LIMIT 1;
 \echo 'SELECT * FROM chronicle.tracked_tables;'
 SELECT * FROM chronicle.tracked_tables;
+
+-- Streams (SPEC §4): the log in position order, consumer groups, NOTIFY.
+\echo
+\echo '-- Streams: every committed event after a position, in position order (gapless)'
+\echo 'SELECT position, stream, version, type, payload FROM chronicle.read(''cart_events'', after => 3);'
+SELECT position, stream, version, type, payload FROM chronicle.read('cart_events', after => 3);
+\echo '-- A tracked table is read through its name: its captured changes'
+\echo 'SELECT position, type, stream, payload->>''qty'' AS qty FROM chronicle.read(''cart_items'', after => 3);'
+SELECT position, type, stream, payload->>'qty' AS qty FROM chronicle.read('cart_items', after => 3);
+\echo '-- A consumer group keeps a read model: the batch, the writes and the offset commit together (exactly once)'
+\echo 'CREATE TABLE event_counts (stream text PRIMARY KEY, events bigint);'
+CREATE TABLE event_counts (stream text PRIMARY KEY, events bigint);
+\echo 'BEGIN;'
+\echo 'CREATE TEMP TABLE batch ON COMMIT DROP AS SELECT * FROM chronicle.consume(''counts'', ''cart_events'', max => 100);'
+\echo 'INSERT INTO event_counts SELECT stream, count(*) FROM batch GROUP BY stream'
+\echo '  ON CONFLICT (stream) DO UPDATE SET events = event_counts.events + excluded.events;'
+\echo 'SELECT chronicle.commit(''counts'', ''cart_events'', max(position)) FROM batch;'
+\echo 'COMMIT;'
+BEGIN;
+\o /dev/null
+CREATE TEMP TABLE batch ON COMMIT DROP AS SELECT * FROM chronicle.consume('counts', 'cart_events', max => 100);
+INSERT INTO event_counts SELECT stream, count(*) FROM batch GROUP BY stream
+  ON CONFLICT (stream) DO UPDATE SET events = event_counts.events + excluded.events;
+\o
+SELECT chronicle.commit('counts', 'cart_events', max(position)) FROM batch;
+COMMIT;
+\echo 'TABLE event_counts;'
+TABLE event_counts;
+\echo 'SELECT grp, event_table, position FROM chronicle.consumer_groups;'
+SELECT grp, event_table, position FROM chronicle.consumer_groups;
+\echo '-- One NOTIFY per committing transaction and table (payload: its last position), never one per event'
+\echo 'LISTEN chronicle_<oid>;  -- the name comes from chronicle.channel(''cart_events'')'
+SELECT chronicle.channel('cart_events') AS channel \gset
+LISTEN :"channel";
+\echo 'BEGIN; SELECT chronicle.append(''cart_events'', ''cart-2'', ''ItemAdded'', ''{"socks": 1}'');'
+\echo '       SELECT chronicle.append(''cart_events'', ''cart-2'', ''ItemAdded'', ''{"hat": 1}''); COMMIT;'
+\o /dev/null
+BEGIN;
+SELECT chronicle.append('cart_events', 'cart-2', 'ItemAdded', '{"socks": 1}');
+SELECT chronicle.append('cart_events', 'cart-2', 'ItemAdded', '{"hat": 1}');
+\o
+COMMIT;
+UNLISTEN *;
