@@ -56,15 +56,15 @@ static HeapTuple stamp_row(Relation rel, HeapTuple tuple) {
   bool check_expected = have_expected;
   have_expected = false;
 
-  if (!nulls[ATT(C_POSITION)]) refuse_system_column(rel, C_POSITION);
-  if (!nulls[ATT(C_VERSION)]) refuse_system_column(rel, C_VERSION);
+  if (!nulls[ATT(C_POSITION)]) refuse_system_column(root, C_POSITION);
+  if (!nulls[ATT(C_VERSION)]) refuse_system_column(root, C_VERSION);
   // (A partitioned event table routes rows by its default, the provisional stamp.)
   if (!nulls[ATT(C_RECORDED_AT)] && DatumGetTimestampTz(values[ATT(C_RECORDED_AT)]) != provisional_stamp())
-    refuse_system_column(rel, C_RECORDED_AT);
-  if (!nulls[ATT(C_SUPERSEDES)] && !internal) refuse_system_column(rel, C_SUPERSEDES);
-  require_value(rel, nulls[ATT(C_STREAM)], C_STREAM);
-  require_value(rel, nulls[ATT(C_TYPE)], C_TYPE);
-  if (!internal) require_value(rel, nulls[ATT(C_PAYLOAD)], C_PAYLOAD);
+    refuse_system_column(root, C_RECORDED_AT);
+  if (!nulls[ATT(C_SUPERSEDES)] && !internal) refuse_system_column(root, C_SUPERSEDES);
+  require_value(root, nulls[ATT(C_STREAM)], C_STREAM);
+  require_value(root, nulls[ATT(C_TYPE)], C_TYPE);
+  if (!internal) require_value(root, nulls[ATT(C_PAYLOAD)], C_PAYLOAD);
 
   text* type = DatumGetTextPP(values[ATT(C_TYPE)]);
   if (!internal && VARSIZE_ANY_EXHDR(type) > 0 && VARDATA_ANY(type)[0] == '$')
@@ -377,15 +377,25 @@ static Target find_target(Oid relid, int64 position) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Oid types[1] = {INT8OID};
   Datum args[1] = {Int64GetDatum(position)};
-  int rc = SPI_execute_with_args(
+  SPIPlanPtr plan = SPI_prepare(
       psprintf("SELECT stream, type, valid_from, valid_to, "
                "(SELECT s.position FROM %s AS s WHERE s.supersedes OPERATOR(pg_catalog.=) e.position) "
                "FROM %s AS e WHERE e.position OPERATOR(pg_catalog.=) $1", rel, rel),
-      1, types, args, nullptr, false, 1);
+      1, types);
+  if (plan == nullptr) elog(ERROR, "chronicle: preparing the position lookup failed");
+  int rc = SPI_execute_plan(plan, args, nullptr, false, 1);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: looking up position failed");
   if (SPI_processed == 0)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                     errmsg("no event at position %lld in \"%s\"", (long long)position, get_rel_name(relid))));
+  // A partitioned table has no unique index on supersedes: corrections of
+  // one stream queue up on its lock and look again at the newest state.
+  if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
+    bool isnull;
+    lock_stream(relid, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    rc = SPI_execute_snapshot(plan, args, nullptr, GetLatestSnapshot(), InvalidSnapshot, false, false, 1);
+    if (rc != SPI_OK_SELECT || SPI_processed == 0) elog(ERROR, "chronicle: looking up position failed");
+  }
   HeapTuple tup = SPI_tuptable->vals[0];
   TupleDesc td = SPI_tuptable->tupdesc;
   bool isnull;

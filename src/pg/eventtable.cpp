@@ -203,7 +203,7 @@ List* leaf_partitions(Oid relid) {
 // lock_stream serialises the writers of one stream of a partitioned event
 // table until they end: its partitions cannot have a unique index on
 // (stream, version) alone, so versions are handed out under this lock.
-static void lock_stream(Oid relid, Datum stream) {
+void lock_stream(Oid relid, Datum stream) {
   text* s = DatumGetTextPP(stream);
   uint32 h = hash_bytes(reinterpret_cast<const unsigned char*>(VARDATA_ANY(s)), VARSIZE_ANY_EXHDR(s));
   LOCKTAG tag;

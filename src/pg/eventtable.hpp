@@ -38,9 +38,13 @@ const EventTableInfo* event_table_info(Relation rel);
 // whose root names the partitioned one.
 const EventTableInfo* event_table_info_oid(Oid relid);
 
-// current_version returns the highest committed (or own earlier) version of
+// lookup_version returns the highest committed (or own earlier) version of
 // stream in the table, 0 when the stream has none, using the freshest snapshot.
 int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream);
+
+// lock_stream serialises, until they end, the transactions that write one
+// stream of a partitioned event table (versions, corrections).
+void lock_stream(Oid relid, Datum stream);
 
 // leaf_partitions lists the leaf partitions of a partitioned event table.
 List* leaf_partitions(Oid relid);

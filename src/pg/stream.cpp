@@ -283,7 +283,7 @@ static int64 claim(Datum grp, Oid ev) {
 
 // checked_position reads argument n, a position between 0 and the newest
 // committed event of ev (22023 otherwise).
-static int64 checked_position(FunctionCallInfo fcinfo, int n, Oid ev) {
+static int64 checked_position(FunctionCallInfo fcinfo, int n, Oid ev, const char* hint) {
   require_arg(fcinfo, n, "position");
   int64 position = PG_GETARG_INT64(n);
   if (position < 0)
@@ -294,7 +294,7 @@ static int64 checked_position(FunctionCallInfo fcinfo, int n, Oid ev) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("position " INT64_FORMAT " is beyond the newest event of \"%s\" (" INT64_FORMAT ")",
                            position, get_rel_name(ev), newest),
-                    errhint("Commit the position of the last event the consumer processed.")));
+                    errhint("%s", hint)));
   return position;
 }
 
@@ -366,7 +366,7 @@ extern "C" Datum chronicle_commit(PG_FUNCTION_ARGS) {
   Datum grp = group_arg(fcinfo);
   require_arg(fcinfo, 1, "tbl");
   Oid ev = log_of(PG_GETARG_OID(1));
-  int64 position = checked_position(fcinfo, 2, ev);
+  int64 position = checked_position(fcinfo, 2, ev, "Commit the position of the last event the consumer processed.");
   OffsetSession s = offsets_begin();
   int64 stored = run_offset(Q_ADVANCE, grp, ev, position);
   int64 current = stored < 0 ? run_offset(Q_CURRENT, grp, ev, 0) : stored;
@@ -385,7 +385,7 @@ extern "C" Datum chronicle_reset(PG_FUNCTION_ARGS) {
   Datum grp = group_arg(fcinfo);
   require_arg(fcinfo, 1, "tbl");
   Oid ev = log_of(PG_GETARG_OID(1));
-  int64 position = checked_position(fcinfo, 2, ev);
+  int64 position = checked_position(fcinfo, 2, ev, "Reset to a position at or before the newest event (0: replay from the start).");
   OffsetSession s = offsets_begin();
   int64 stored = run_offset(Q_SET, grp, ev, position);
   offsets_end(s);

@@ -1,5 +1,7 @@
 // txtime.cpp: provisional stamps, the commit-time check and restamp, and the
 // readers' horizon (doc/design.md, "Transaction time").
+#include <algorithm>
+
 #include "plans.hpp"
 #include "txtime.hpp"
 
@@ -156,8 +158,8 @@ static void clock_set(Oid clock, TimestampTz t) {
 // stamping and visibility, so every stamp <= L, the last stamp handed out or
 // promised, is committed and visible to the snapshot taken next. When T > L
 // the reader promises T by moving the clock to it (exclusive mode): every
-// later commit is then stamped after T. Historical reads (T <= L) only take
-// the lock in share mode and write nothing.
+// later commit is then stamped after T. Historical reads (T <= L) write
+// nothing, but wait like the others for a commit in progress.
 ReadHorizon stabilize(bool known_at_null, TimestampTz known_at) {
   ReadHorizon h;
   h.now = GetCurrentTimestamp();
@@ -272,7 +274,7 @@ static void restamp_table(TableWrites* w, TimestampTz stamp, TimestampTz provisi
       "THEN $1 ELSE t.valid_from END, "
       "supersedes = chronicle._restamp_map(t.supersedes) "
       "WHERE t.position OPERATOR(pg_catalog.>=) $3 AND t.position OPERATOR(pg_catalog.<=) $4 "
-      "AND chronicle._restamp_is_own(t.position)",
+      "AND chronicle._restamp_is_own(t.position) RETURNING t.position",
       quote_qualified_identifier(get_namespace_name(get_rel_namespace(w->relid)), relname));
   Oid argtypes[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID};
   Datum args[4] = {TimestampTzGetDatum(stamp), TimestampTzGetDatum(provisional),
@@ -287,8 +289,14 @@ static void restamp_table(TableWrites* w, TimestampTz stamp, TimestampTz provisi
   bypass_immutability = false;
   restamp_old = restamp_new = nullptr;
   restamp_n = 0;
-  if (rc != SPI_OK_UPDATE) elog(ERROR, "chronicle: restamp failed: %s", SPI_result_code_string(rc));
-  memcpy(w->pos, fresh, sizeof(int64) * w->n);  // now the stamped positions
+  if (rc != SPI_OK_UPDATE_RETURNING) elog(ERROR, "chronicle: restamp failed: %s", SPI_result_code_string(rc));
+  // Now the stamped positions, less those of rolled-back subtransactions.
+  w->n = static_cast<int>(SPI_processed);
+  for (int i = 0; i < w->n; i++) {
+    bool isnull;
+    w->pos[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+  }
+  std::sort(w->pos, w->pos + w->n);
 }
 
 // stamp_at_commit fixes the transaction's stamp and positions under the
