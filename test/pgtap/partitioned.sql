@@ -13,7 +13,7 @@ SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 
 DROP TABLE IF EXISTS tap_part, tap_flat, tap_pday, tap_pweek, tap_pyear, tap_pdef, tap_plate, tap_part_a,
-  tap_plain, tap_plain_p;
+  tap_plain, tap_plain_p, tap_pmany, tap_part_long_event_table_name_shared_by_two_table_one, tap_part_long_event_table_name_shared_by_two_table_two;
 DROP ROLE IF EXISTS tap_part_admin;
 CREATE ROLE tap_part_admin NOLOGIN;
 GRANT chronicle_admin TO tap_part_admin;
@@ -406,7 +406,7 @@ BEGIN;
 INSERT INTO tap_consumed (batch, position) SELECT 4, c.position FROM chronicle.consume('tap_g', 'tap_part', 100) AS c;
 COMMIT;
 
-SELECT plan(76);
+SELECT plan(80);
 
 -------------------------------------------------------------------------------
 -- create_event_table(tbl, partition_by)
@@ -718,6 +718,38 @@ SELECT todo('versions restart after the stream''s events were archived', 1);
 SELECT is((SELECT version FROM tap_part WHERE stream = 'bulk'), 6,
   'a stream whose events were all archived goes on with version 6, not 1');
 
+-------------------------------------------------------------------------------
+-- Names and scale
+-------------------------------------------------------------------------------
+DO $$ BEGIN PERFORM chronicle.create_event_table('tap_part_long_event_table_name_shared_by_two_table_one', 'year'); END $$;
+SELECT todo('partition names are the first 50 characters of the table''s name and a date: they collide', 1);
+SELECT is(pg_temp.sqlstate_of($$SELECT chronicle.create_event_table('tap_part_long_event_table_name_shared_by_two_table_two', 'year')$$), 'ok',
+  'two partitioned event tables whose names share their first 50 characters');
+
+-- What an append and a read lock: a bounded number of partitions, not all of
+-- them (each lock takes a slot of the shared lock table, sized by
+-- max_locks_per_transaction: with years of daily partitions, concurrent
+-- writers run out of shared memory).
+DO $$ BEGIN PERFORM chronicle.create_event_table('tap_pmany', 'day'); PERFORM chronicle.add_partitions('tap_pmany', '40 days'); END $$;
+CREATE TEMP TABLE tap_locks (what text PRIMARY KEY, n bigint);
+BEGIN;
+DO $$ BEGIN PERFORM chronicle.append('tap_pmany', 'x', 'e', '{}'); END $$;
+INSERT INTO tap_locks SELECT 'append', count(*) FROM pg_locks AS l JOIN pg_inherits AS i ON i.inhrelid = l.relation
+  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND i.inhparent = 'tap_pmany'::regclass;
+COMMIT;
+BEGIN;
+DO $$ BEGIN PERFORM count(*) FROM chronicle.read('tap_pmany', 0); END $$;
+INSERT INTO tap_locks SELECT 'read', count(*) FROM pg_locks AS l JOIN pg_inherits AS i ON i.inhrelid = l.relation
+  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND i.inhparent = 'tap_pmany'::regclass;
+COMMIT;
+SELECT ok((SELECT count(*) FROM pg_temp.parts('tap_pmany')) > 40, 'a table with more than forty partitions');
+SELECT todo('an append and a read lock every partition of the table', 2);
+SELECT cmp_ok((SELECT n FROM tap_locks WHERE what = 'append'), '<=', 3::bigint,
+  'an append to a new stream locks at most 3 partitions');
+SELECT cmp_ok((SELECT n FROM tap_locks WHERE what = 'read'), '<=', 3::bigint,
+  'read() of a table whose events lie in one partition locks at most 3 partitions');
+
 SELECT * FROM finish();
-DROP TABLE tap_part, tap_flat, tap_pday, tap_pweek, tap_pyear, tap_pdef, tap_plate, tap_part_a, tap_plain, tap_plain_p;
+DROP TABLE tap_part, tap_flat, tap_pday, tap_pweek, tap_pyear, tap_pdef, tap_plate, tap_part_a, tap_plain, tap_plain_p, tap_pmany;
+DROP TABLE IF EXISTS tap_part_long_event_table_name_shared_by_two_table_one, tap_part_long_event_table_name_shared_by_two_table_two;
 DROP ROLE tap_part_admin;
