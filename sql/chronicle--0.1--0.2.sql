@@ -147,10 +147,16 @@ DECLARE
   nsp text;
   rel text;
   part text;
+  base text;
+  def text;
+  newest timestamptz;
+  k integer;
   n integer := 0;
 BEGIN
-  SELECT c.relnamespace::regnamespace::text, c.relname INTO nsp, rel
-    FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+  SELECT s.nspname, c.relname INTO nsp, rel
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_namespace AS s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
+   WHERE c.oid OPERATOR(pg_catalog.=) tbl;
   SELECT pg_catalog.max(b[2]::timestamptz) INTO lo
     FROM pg_catalog.pg_inherits AS i
     JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
@@ -160,10 +166,28 @@ BEGIN
   IF lo IS NULL THEN
     lo := pg_catalog.date_trunc(unit, pg_catalog.now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
   END IF;
+  -- Events already in the default partition (partitions added late) stay
+  -- there: new partitions start after the newest of them.
+  SELECT c.oid::regclass::text INTO def
+    FROM pg_catalog.pg_inherits AS i
+    JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+   WHERE i.inhparent OPERATOR(pg_catalog.=) tbl
+     AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) OPERATOR(pg_catalog.=) 'DEFAULT';
+  IF def IS NOT NULL THEN
+    EXECUTE pg_catalog.format('SELECT pg_catalog.max(recorded_at) FROM %s', def) INTO newest;
+    IF newest OPERATOR(pg_catalog.>=) lo THEN
+      lo := (pg_catalog.date_trunc(unit, newest AT TIME ZONE 'UTC') OPERATOR(pg_catalog.+) step) AT TIME ZONE 'UTC';
+    END IF;
+  END IF;
   WHILE lo OPERATOR(pg_catalog.<=) through LOOP
     hi := (lo AT TIME ZONE 'UTC' OPERATOR(pg_catalog.+) step) AT TIME ZONE 'UTC';
-    part := pg_catalog.format('%I.%I', nsp, pg_catalog.concat(pg_catalog.left(rel, 50), '_',
-              pg_catalog.to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD')));
+    base := pg_catalog.concat(pg_catalog.left(rel, 50), '_', pg_catalog.to_char(lo AT TIME ZONE 'UTC', 'YYYYMMDD'));
+    part := pg_catalog.format('%I.%I', nsp, base);
+    k := 0;
+    WHILE pg_catalog.to_regclass(part) IS NOT NULL LOOP  -- a name taken by another table
+      k := k OPERATOR(pg_catalog.+) 1;
+      part := pg_catalog.format('%I.%I', nsp, pg_catalog.concat(base, '_', k));
+    END LOOP;
     EXECUTE pg_catalog.format('CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
                               part, tbl, lo, hi);
     PERFORM chronicle._protect(part::regclass);
@@ -309,10 +333,14 @@ BEGIN
   IF partitioned THEN
     PERFORM chronicle._add_partitions(qualified::regclass, partition_by,
       pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.concat('3 ', partition_by)::interval);
-    EXECUTE pg_catalog.format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT',
-      nsp, pg_catalog.concat(pg_catalog.left(rel, 50), '_default'), qualified);
-    PERFORM chronicle._protect(pg_catalog.format('%I.%I', nsp,
-      pg_catalog.concat(pg_catalog.left(rel, 50), '_default'))::regclass);
+    seq := pg_catalog.concat(pg_catalog.left(rel, 50), '_default');
+    n := 0;
+    WHILE pg_catalog.to_regclass(pg_catalog.format('%I.%I', nsp, seq)) IS NOT NULL LOOP
+      n := n OPERATOR(pg_catalog.+) 1;
+      seq := pg_catalog.concat(pg_catalog.left(rel, 50), '_default', n);
+    END LOOP;
+    EXECUTE pg_catalog.format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', nsp, seq, qualified);
+    PERFORM chronicle._protect(pg_catalog.format('%I.%I', nsp, seq)::regclass);
   END IF;
   EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', qualified,
     'chronicle event table: append-only, bitemporal');

@@ -391,10 +391,16 @@ static Target find_target(Oid relid, int64 position) {
   // A partitioned table has no unique index on supersedes: corrections of
   // one stream queue up on its lock and look again at the newest state.
   if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
-    bool isnull;
+    bool isnull, was_free;
+    (void)SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &was_free);
     lock_stream(relid, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     rc = SPI_execute_snapshot(plan, args, nullptr, GetLatestSnapshot(), InvalidSnapshot, false, false, 1);
     if (rc != SPI_OK_SELECT || SPI_processed == 0) elog(ERROR, "chronicle: looking up position failed");
+    (void)SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+    if (was_free && !isnull)  // as the unique index of an unpartitioned table reports it
+      ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                      errmsg("event at position %lld was superseded concurrently", (long long)position),
+                      errhint("Retry the transaction.")));
   }
   HeapTuple tup = SPI_tuptable->vals[0];
   TupleDesc td = SPI_tuptable->tupdesc;

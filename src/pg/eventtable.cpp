@@ -190,14 +190,22 @@ static int32 lookup_version_in(Relation rel, const EventTableInfo* info, Datum s
   return version;
 }
 
-// leaf_partitions lists the leaf partitions of a partitioned event table
-// (locked AccessShare).
-List* leaf_partitions(Oid relid) {
-  List* leaves = NIL;
-  ListCell* lc;
-  foreach (lc, find_all_inheritors(relid, AccessShareLock, nullptr))
-    if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION) leaves = lappend_oid(leaves, lfirst_oid(lc));
-  return leaves;
+// partitions_newest_first lists the leaf partitions of a partitioned event
+// table, locked AccessShare: the default partition first (it may hold rows
+// of any time), then the others from the newest bound to the oldest. Events
+// of the ranged partitions follow their bounds in stamp, position and
+// per-stream version order.
+List* partitions_newest_first(Oid relid, int* ndefault) {
+  Relation rel = relation_open(relid, AccessShareLock);
+  PartitionDesc pd = RelationGetPartitionDesc(rel, true);
+  int def = pd->boundinfo != nullptr ? pd->boundinfo->default_index : -1;
+  List* parts = NIL;
+  if (def >= 0 && pd->is_leaf[def]) parts = lappend_oid(parts, pd->oids[def]);
+  *ndefault = list_length(parts);
+  for (int i = pd->nparts - 1; i >= 0; i--)
+    if (i != def && pd->is_leaf[i]) parts = lappend_oid(parts, pd->oids[i]);
+  relation_close(rel, NoLock);
+  return parts;
 }
 
 // lock_stream serialises the writers of one stream of a partitioned event
@@ -218,12 +226,14 @@ int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream) {
   if (!info->partitioned) return lookup_version_in(rel, info, stream);
   lock_stream(info->relid, stream);
   int32 version = 0;
-  ListCell* lc;
-  foreach (lc, leaf_partitions(info->relid)) {
-    Relation part = table_open(lfirst_oid(lc), AccessShareLock);
+  int ndefault;
+  List* parts = partitions_newest_first(info->relid, &ndefault);
+  for (int i = 0; i < list_length(parts); i++) {
+    Relation part = table_open(list_nth_oid(parts, i), AccessShareLock);
     int32 v = lookup_version_in(part, event_table_info(part), stream);
+    table_close(part, NoLock);
     if (v > version) version = v;
-    table_close(part, AccessShareLock);
+    if (i >= ndefault && v > 0) break;  // older ranges hold older versions
   }
   return version;
 }

@@ -46,8 +46,10 @@ int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream);
 // stream of a partitioned event table (versions, corrections).
 void lock_stream(Oid relid, Datum stream);
 
-// leaf_partitions lists the leaf partitions of a partitioned event table.
-List* leaf_partitions(Oid relid);
+// partitions_newest_first lists the leaf partitions of a partitioned event
+// table: the default one first (*ndefault is 1, else 0), then the others
+// from the newest range to the oldest.
+List* partitions_newest_first(Oid relid, int* ndefault);
 
 // warn_dropped_protection warns, in a sql_drop event trigger, about each of
 // chronicle's protection triggers the command dropped (protect.cpp).

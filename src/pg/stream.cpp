@@ -111,30 +111,58 @@ static void part_advance(PartScan* p, ScanDirection dir) {
   }
 }
 
-// log_scan_begin starts reading event table ev after a position (forward)
-// or from its end (backward).
-static LogScan log_scan_begin(Oid ev, int64 after, ScanDirection dir) {
-  LogScan ls;
-  ls.root = event_table_info_oid(ev)->root;
-  ls.dir = dir;
-  ls.snap = RegisterSnapshot(GetTransactionSnapshot());
-  List* rels = get_rel_relkind(ev) == RELKIND_PARTITIONED_TABLE ? leaf_partitions(ev) : list_make1_oid(ev);
-  ls.n = list_length(rels);
-  ls.parts = static_cast<PartScan*>(palloc0(sizeof(PartScan) * (ls.n + 1)));
-  for (int i = 0; i < ls.n; i++) {
-    part_open(&ls.parts[i], list_nth_oid(rels, i), ls.snap, after, dir);
-    part_advance(&ls.parts[i], dir);
-  }
-  ls.taken = -1;
-  return ls;
-}
-
 // is_uncommitted tells whether an event was written by this transaction:
 // its position is provisional until commit, so it is not read.
 static bool is_uncommitted(TupleTableSlot* slot, Oid root, int64 position) {
   bool isnull;
   TransactionId xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
   return TransactionIdIsCurrentTransactionId(xmin) && is_own_write(root, position);
+}
+
+// part_has_committed tells whether a part holds an event committed for
+// snap (not this transaction's own).
+static bool part_has_committed(const PartScan* p, Snapshot snap, Oid root) {
+#if PG_VERSION_NUM >= 180000
+  IndexScanDesc scan = index_beginscan(p->rel, p->pk, snap, nullptr, 0, 0);
+#else
+  IndexScanDesc scan = index_beginscan(p->rel, p->pk, snap, 0, 0);
+#endif
+  index_rescan(scan, nullptr, 0, nullptr, 0);
+  TupleTableSlot* slot = table_slot_create(p->rel, nullptr);
+  bool found = false;
+  while (!found && index_getnext_slot(scan, BackwardScanDirection, slot)) {
+    bool isnull;
+    found = !is_uncommitted(slot, root, DatumGetInt64(slot_getattr(slot, p->info->att[C_POSITION], &isnull)));
+  }
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  return found;
+}
+
+// log_scan_begin starts reading event table ev after a position (forward)
+// or from its end (backward). Of a partitioned event table it opens the
+// default partition and the ranged ones from the newest down to the first
+// that proves the older ones hold nothing to read: one with committed
+// events, all at or before `after` (forward), or with any (backward).
+static LogScan log_scan_begin(Oid ev, int64 after, ScanDirection dir) {
+  LogScan ls;
+  ls.root = event_table_info_oid(ev)->root;
+  ls.dir = dir;
+  ls.snap = RegisterSnapshot(GetTransactionSnapshot());
+  bool partitioned = get_rel_relkind(ev) == RELKIND_PARTITIONED_TABLE;
+  int ndefault = 0;
+  List* rels = partitioned ? partitions_newest_first(ev, &ndefault) : list_make1_oid(ev);
+  ls.parts = static_cast<PartScan*>(palloc0(sizeof(PartScan) * (list_length(rels) + 1)));
+  ls.n = 0;
+  for (int i = 0; i < list_length(rels); i++) {
+    PartScan* p = &ls.parts[ls.n++];
+    part_open(p, list_nth_oid(rels, i), ls.snap, after, dir);
+    part_advance(p, dir);
+    if (!partitioned || i < ndefault) continue;
+    if ((ScanDirectionIsBackward(dir) || !p->live) && part_has_committed(p, ls.snap, ls.root)) break;
+  }
+  ls.taken = -1;
+  return ls;
 }
 
 // log_scan_next returns the part holding the next committed event in scan
