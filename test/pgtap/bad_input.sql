@@ -11,7 +11,7 @@ SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 BEGIN;
-SELECT plan(267);
+SELECT plan(277);
 
 -- outcome runs q and undoes it; it returns 'ok' or the SQLSTATE of its error
 -- (for refusals that may wrongly succeed and change the fixtures).
@@ -160,6 +160,23 @@ SELECT throws_ok($$SELECT chronicle.add_partitions(NULL)$$,
   '22004', 'arguments of chronicle.add_partitions() must not be null', 'add_partitions: NULL tbl (22004)');
 SELECT throws_ok($$SELECT chronicle.add_partitions('tap_bi_p', NULL)$$,
   '22004', 'arguments of chronicle.add_partitions() must not be null', 'add_partitions: NULL ahead (22004)');
+SELECT lives_ok($$SELECT chronicle.correct('tap_bi', 1, '{"a": 2}', NULL, NULL, NULL, NULL)$$,
+  'correct: valid_from, valid_to, meta and type NULL keep the corrected event''s');
+SELECT is((SELECT type FROM tap_bi WHERE supersedes = 1), 't', 'correct: a NULL type keeps the type');
+SELECT throws_ok($$SELECT * FROM chronicle.as_of(NULL::tap_bi_t, NULL, NULL, 1, 2)$$,
+  '22023', 'table "tap_bi_t" has a primary key of 1 column(s), but 2 key value(s) were given',
+  'as_of with a key: too many key values (22023)');
+SELECT throws_ok($$SELECT * FROM chronicle.as_of(NULL::tap_bi_t, NULL, NULL, 'abc')$$,
+  '22P02', 'invalid input syntax for type integer: "abc"', 'as_of with a key: a key of the wrong type (22P02)');
+SELECT is((SELECT count(*) FROM chronicle.as_of(NULL::tap_bi_t, NULL, NULL, 42)), 0::bigint,
+  'as_of with a key: a key never seen gives no row');
+SELECT throws_ok($$SELECT * FROM chronicle.history(NULL::tap_bi_t, 1, 2)$$,
+  '22023', 'table "tap_bi_t" has a primary key of 1 column(s), but 2 key value(s) were given',
+  'history (tracked row): too many key values (22023)');
+SELECT throws_ok($$SELECT * FROM chronicle.history(NULL::tap_bi_t, '')$$,
+  '22P02', 'invalid input syntax for type integer: ""', 'history (tracked row): an empty key (22P02)');
+SELECT throws_ok($$SELECT * FROM chronicle.history(NULL::tap_bi_t, 42)$$,
+  '42704', 'no row with key 42 in the history of "tap_bi_t"', 'history (tracked row): a key never seen (42704)');
 SELECT lives_ok($$SELECT chronicle.append('tap_bi', 'n', 't', '{}', NULL, 'infinity', NULL, NULL)$$,
   'append: valid_from, meta and expected_version may be NULL');
 SELECT lives_ok($$SELECT chronicle.append('tap_bi', 'n-vt', 't', '{}', valid_to => NULL)$$,
@@ -226,6 +243,9 @@ SELECT lives_ok($$SELECT chronicle.append('tap_bi', '', 't', '{}')$$,
   'append: the empty stream is an ordinary stream name');
 SELECT lives_ok($$SELECT chronicle.append('tap_bi', 'e', '', '{}')$$,
   'append: the empty type is an ordinary type');
+SELECT is((SELECT count(*) FROM chronicle.events('tap_bi', '')), 1::bigint, 'events: the empty stream is a stream');
+SELECT throws_ok($$SELECT chronicle.append('tap_bi', 's', 't', '{}', meta => '')$$,
+  '22P02', NULL, 'append: an empty meta is malformed json (22P02)');
 SELECT throws_ok($$SELECT * FROM chronicle.consume('', 'tap_bi')$$,
   '22023', 'consumer group name must not be empty', 'consume: empty grp (22023)');
 SELECT throws_ok($$SELECT chronicle.commit('', 'tap_bi', 0)$$,
