@@ -638,7 +638,7 @@ static Relation open_owned_tracked(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
   Oid relid = PG_GETARG_OID(0);
-  Relation rel = relation_open(relid, ShareRowExclusiveLock);
+  Relation rel = open_arg_relation(relid, ShareRowExclusiveLock);
   if (!pg_class_ownercheck(relid, GetUserId()))
     aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
   if (tracked_event_table(rel) == nullptr)
@@ -732,7 +732,7 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(0))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument \"tbl\" must not be null")));
   Oid relid = PG_GETARG_OID(0);
-  Relation rel = relation_open(relid, ShareRowExclusiveLock);
+  Relation rel = open_arg_relation(relid, ShareRowExclusiveLock);
   const char* relname = RelationGetRelationName(rel);
   char kind = rel->rd_rel->relkind;
   if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
@@ -751,6 +751,11 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
                             quote_identifier(relname))));
   if (!pg_class_ownercheck(relid, GetUserId()))
     aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relname);
+  if (is_event_table(rel))
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("cannot track \"%s\": it is a chronicle event table", relname),
+                    errdetail("An event table is already a history: it is append-only."),
+                    errhint("Read it with chronicle.read() or chronicle.events().")));
   int nkeys;
   AttrNumber keyatt[INDEX_MAX_KEYS];
   if (!primary_key(rel, &nkeys, keyatt))

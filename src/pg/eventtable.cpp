@@ -46,6 +46,9 @@ static bool has_stamp_trigger(Relation rel) {
   return false;
 }
 
+// is_event_table tells whether rel (a table or partition) is an event table.
+bool is_event_table(Relation rel) { return has_stamp_trigger(rel); }
+
 // not_event_table raises the error for a relation that is not an event table.
 [[noreturn]] static void not_event_table(Relation rel) {
   ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -138,9 +141,18 @@ const EventTableInfo* event_table_info(Relation rel) {
   return info;
 }
 
+// open_arg_relation opens a relation named by a function argument; an oid
+// that names none (a dropped table) raises 42P01, not an internal error.
+Relation open_arg_relation(Oid relid, LOCKMODE lockmode) {
+  Relation rel = try_relation_open(relid, lockmode);
+  if (rel == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+  return rel;
+}
+
 // event_table_info_oid opens relid and returns its description.
 const EventTableInfo* event_table_info_oid(Oid relid) {
-  Relation rel = relation_open(relid, AccessShareLock);
+  Relation rel = open_arg_relation(relid, AccessShareLock);
   if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
     not_event_table(rel);
   const EventTableInfo* info = event_table_info(rel);

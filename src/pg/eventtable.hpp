@@ -33,6 +33,13 @@ struct EventTableInfo {
 // rel is not a chronicle event table.
 const EventTableInfo* event_table_info(Relation rel);
 
+// is_event_table tells whether rel has chronicle's stamping trigger.
+bool is_event_table(Relation rel);
+
+// open_arg_relation opens a relation named by a function argument (42P01
+// when the oid names none).
+Relation open_arg_relation(Oid relid, LOCKMODE lockmode);
+
 // event_table_info_oid opens relid briefly and returns its description.
 // A partition of a partitioned event table is described as an event table
 // whose root names the partitioned one.

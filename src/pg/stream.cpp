@@ -18,9 +18,7 @@ namespace chronicle::pg {
 // SELECT from the table it named and is not subject to row-level security
 // there (42501).
 static Oid log_of(Oid relid) {
-  Relation rel = try_relation_open(relid, AccessShareLock);
-  if (rel == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+  Relation rel = open_arg_relation(relid, AccessShareLock);
   if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
     aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(rel->rd_rel->relkind), RelationGetRelationName(rel));
   Oid ev = relid;
