@@ -901,7 +901,9 @@ extern "C" Datum chronicle_record_schema(PG_FUNCTION_ARGS) {
   int rc = SPI_execute(psprintf("SELECT payload FROM %s WHERE stream OPERATOR(pg_catalog.=) '' AND type "
                                 "OPERATOR(pg_catalog.=) 'schema' ORDER BY position DESC LIMIT 1", ev),
                        true, 1);
-  bool same = false;
+  // track() records the first schema event: an event table without one is
+  // being restored (pg_restore --data-only runs ALTER TABLE before COPY).
+  bool same = rc == SPI_OK_SELECT && SPI_processed == 0;
   if (rc == SPI_OK_SELECT && SPI_processed == 1) {
     bool isnull;
     Datum last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
