@@ -92,9 +92,10 @@ CREATE EVENT TRIGGER chronicle_on_drop ON sql_drop
   WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TRIGGER')
   EXECUTE FUNCTION chronicle.on_drop();
 
--- The ALTER TABLE event trigger also warns when an event table's
--- protection triggers are disabled.
-CREATE FUNCTION chronicle._check_protection(regclass) RETURNS void
+-- The CREATE/ALTER TABLE event trigger also protects partitions created
+-- or attached by hand, and warns when an event table's protection triggers
+-- are disabled.
+CREATE FUNCTION chronicle._check_protection(regclass, warn boolean) RETURNS void
   LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'chronicle_check_protection';
 CREATE OR REPLACE FUNCTION chronicle.on_ddl() RETURNS event_trigger
   LANGUAGE plpgsql AS $fn$
@@ -105,14 +106,13 @@ BEGIN
             WHERE object_type OPERATOR(pg_catalog.=) 'table'
                OR object_type OPERATOR(pg_catalog.=) 'table column' LOOP
     PERFORM chronicle._record_schema(r.objid::pg_catalog.regclass);
-    IF r.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE' THEN
-      PERFORM chronicle._check_protection(r.objid::pg_catalog.regclass);
-    END IF;
+    PERFORM chronicle._check_protection(r.objid::pg_catalog.regclass,
+                                        r.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE');
   END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION chronicle.on_ddl() IS
-  'Event trigger: records ALTER TABLE on tracked tables as schema events; warns when an event table''s protection is disabled';
+  'Event trigger: records ALTER TABLE on tracked tables as schema events; protects new partitions of event tables; warns when an event table''s protection is disabled';
 
 -- Partitioned event tables (SPEC §6, large logs). Rows are routed by
 -- recorded_at; their default is the transaction's provisional stamp, which
@@ -126,12 +126,18 @@ CREATE FUNCTION chronicle._protect(tbl regclass) RETURNS void
   LANGUAGE plpgsql VOLATILE STRICT
 AS $fn$
 BEGIN
-  EXECUTE pg_catalog.format(
-    'CREATE TRIGGER chronicle_immutable BEFORE UPDATE OR DELETE ON %s
-       FOR EACH STATEMENT EXECUTE FUNCTION chronicle.event_immutable()', tbl);
-  EXECUTE pg_catalog.format(
-    'CREATE TRIGGER chronicle_immutable_truncate BEFORE TRUNCATE ON %s
-       FOR EACH STATEMENT EXECUTE FUNCTION chronicle.event_immutable()', tbl);
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl
+                    AND t.tgname OPERATOR(pg_catalog.=) 'chronicle_immutable') THEN
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER chronicle_immutable BEFORE UPDATE OR DELETE ON %s
+         FOR EACH STATEMENT EXECUTE FUNCTION chronicle.event_immutable()', tbl);
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl
+                    AND t.tgname OPERATOR(pg_catalog.=) 'chronicle_immutable_truncate') THEN
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER chronicle_immutable_truncate BEFORE TRUNCATE ON %s
+         FOR EACH STATEMENT EXECUTE FUNCTION chronicle.event_immutable()', tbl);
+  END IF;
 END
 $fn$;
 

@@ -60,13 +60,47 @@ extern "C" {
 PG_FUNCTION_INFO_V1(chronicle_check_protection);
 }
 
-// chronicle_check_protection(tbl) warns when an event table's protection
-// triggers are disabled or missing; called by the ALTER TABLE event trigger.
+// protect_partitions gives each leaf partition of rel (rel itself when it
+// is a partition) of an event table its immutability triggers when it has
+// none yet: partitions created or attached by hand (statement triggers are
+// not inherited).
+static void protect_partitions(Relation rel) {
+  List* parts = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE
+                    ? find_all_inheritors(RelationGetRelid(rel), AccessShareLock, nullptr)
+                    : (rel->rd_rel->relispartition ? list_make1_oid(RelationGetRelid(rel)) : NIL);
+  ListCell* lc;
+  foreach (lc, parts) {
+    Oid part = lfirst_oid(lc);
+    if (get_rel_relkind(part) != RELKIND_RELATION) continue;
+    Relation p = relation_open(part, AccessShareLock);
+    bool needs = is_event_table(p);
+    for (int i = 0; needs && p->trigdesc != nullptr && i < p->trigdesc->numtriggers; i++)
+      needs = strcmp(p->trigdesc->triggers[i].tgname, "chronicle_immutable") != 0;
+    relation_close(p, AccessShareLock);
+    if (!needs) continue;
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
+    Oid types[1] = {REGCLASSOID};
+    Datum args[1] = {ObjectIdGetDatum(part)};
+    int rc = SPI_execute_with_args("SELECT chronicle._protect($1)", 1, types, args, nullptr, false, 0);
+    SPI_finish();
+    if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: protecting a partition failed");
+  }
+}
+
+// chronicle_check_protection(tbl, warn) protects new partitions of event
+// tables and, with warn, warns when an event table's protection triggers
+// are disabled or missing; called by the CREATE/ALTER TABLE event trigger.
 extern "C" Datum chronicle_check_protection(PG_FUNCTION_ARGS) {
   Relation rel = try_relation_open(PG_GETARG_OID(0), AccessShareLock);
   if (rel == nullptr) PG_RETURN_VOID();
-  if (rel->rd_rel->relkind == RELKIND_RELATION || rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
-    warn_unprotected(rel);
+  if (rel->rd_rel->relkind == RELKIND_RELATION || rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE) {
+    protect_partitions(rel);
+    if (PG_GETARG_BOOL(1)) {
+      relation_close(rel, AccessShareLock);
+      rel = relation_open(PG_GETARG_OID(0), AccessShareLock);  // with the triggers just made
+      warn_unprotected(rel);
+    }
+  }
   relation_close(rel, AccessShareLock);
   PG_RETURN_VOID();
 }
