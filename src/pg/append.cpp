@@ -564,13 +564,18 @@ extern "C" Datum chronicle_erase(PG_FUNCTION_ARGS) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
   Oid types[1] = {TEXTOID};
   Datum args[1] = {PG_GETARG_DATUM(1)};
-  bypass_immutability = true;
+  // The UPDATE runs with session_replication_role = replica: no ordinary
+  // trigger fires, neither chronicle's immutability trigger nor any the
+  // owner may have added (which could otherwise rewrite events meanwhile).
+  int nest = NewGUCNestLevel();
+  (void)set_config_option("session_replication_role", "replica", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                          0, false);
   SavedUser s = become(owner);
   int rc = SPI_execute_with_args(
       psprintf("UPDATE %s SET payload = NULL WHERE stream OPERATOR(pg_catalog.=) $1 AND payload IS NOT NULL", rel), 1,
       types, args, nullptr, false, 0);
   restore_user(s);
-  bypass_immutability = false;
+  AtEOXact_GUC(true, nest);
   if (rc != SPI_OK_UPDATE) elog(ERROR, "chronicle: erasure failed");
   int64 erased = (int64)SPI_processed;
   SPI_finish();
