@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# test/integration/replica.sh: SPEC §6, logical replication. A subscriber (a
+# CQRS read replica) answers as-of queries exactly as the publisher does for
+# every known_at it has received. Set-up as doc/replication.md describes it.
+#
+# Publisher (wal_level = logical): an event table with corrections and a
+# retraction, a tracked table with inserts, updates, deletes, a backdated
+# change (SET LOCAL chronicle.valid_from) and a change bounded in the past,
+# all in one publication. The subscriber gets the schema from
+# `pg_dump --schema-only` of the publisher (chronicle comes with the dump's
+# CREATE EXTENSION), then CREATE SUBSCRIPTION ... copy_data = true. After it
+# caught up, a fixed set of queries (events, state, timeline, history,
+# as_of, diff, read) for a fixed set of known_at values taken on the
+# publisher (before, between and after the writes, and every recorded_at and
+# the instant before it) must print exactly the same on both. Then more
+# writes (while the subscription streams), catch up, compare again. Also:
+# no NOTIFY is sent on the subscriber.
+#
+# Clusters: $CHRONICLE_IT_BASE-replica-pub and -sub (default
+# /tmp/chronicle-it-*), ports from $PGPORT_START.
+source "$(dirname "$0")/../../dev/lib.sh"
+source "$ROOT/test/integration/common.bash"
+need_root
+export PGTZ=UTC PGDATESTYLE='ISO, YMD'
+BASE=${CHRONICLE_IT_BASE:-/tmp/chronicle-it}
+PUBDIR=$BASE-replica-pub
+SUBDIR=$BASE-replica-sub
+WORK=$(mktemp -d)
+trap 'stop_cluster "$PUBDIR"; stop_cluster "$SUBDIR"; rm -rf "$WORK"' EXIT
+
+CHRONICLE_PGCONF="wal_level = logical" start_cluster "$PUBDIR"
+PUB_HOST=$PGHOST PUB_PORT=$PGPORT
+PGPORT_START=$((PUB_PORT + 1)) start_cluster "$SUBDIR"
+SUB_HOST=$PGHOST SUB_PORT=$PGPORT
+unset PGHOST PGPORT
+
+# pub / sub run psql on the publisher / subscriber (unaligned, tuples only).
+pub() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$PUB_HOST" -p "$PUB_PORT" -d app "$@"; }
+sub() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$SUB_HOST" -p "$SUB_PORT" -d app "$@"; }
+createdb -h "$PUB_HOST" -p "$PUB_PORT" app
+createdb -h "$SUB_HOST" -p "$SUB_PORT" app
+
+# T records a known_at on the publisher: a moment between two writes.
+T() { pub -c "SELECT clock_timestamp()" >>"$WORK/known_at"; }
+
+say "publisher: schema, first writes, publication"
+T
+pub <<'SQL'
+CREATE EXTENSION chronicle;
+SELECT chronicle.create_event_table('ledger');
+CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL, note text);
+INSERT INTO accounts VALUES (1, 'ann', 100, NULL), (2, 'bob', 50, NULL);
+SELECT chronicle.track('accounts');
+CREATE PUBLICATION chronicle_pub FOR TABLE ledger, accounts, accounts_events;
+SQL
+T
+pub <<'SQL'
+SELECT position FROM chronicle.append('ledger', 'acc-1', 'opened', '{"owner": "ann", "balance": 0}');
+BEGIN;
+SELECT position FROM chronicle.append('ledger', 'acc-1', 'deposited', '{"balance": 100}');
+SELECT position FROM chronicle.append('ledger', 'acc-2', 'opened', '{"owner": "bob", "balance": 0}');
+SELECT position FROM chronicle.append('ledger', 'acc-2', 'deposited', '{"balance": 50}', valid_from => '2026-01-01');
+COMMIT;
+SQL
+T
+pub <<'SQL'
+-- A correction of acc-1's deposit, a retraction of acc-2's backdated one,
+-- a bounded append.
+SELECT position FROM chronicle.correct('ledger', (SELECT position FROM ledger WHERE stream = 'acc-1' AND type = 'deposited'), '{"balance": 110}');
+SELECT position FROM chronicle.retract('ledger', (SELECT position FROM ledger WHERE stream = 'acc-2' AND type = 'deposited'), meta => '{"reason": "bounced"}');
+SELECT position FROM chronicle.append('ledger', 'acc-2', 'frozen', '{"frozen": true}', valid_from => '2026-02-01', valid_to => '2026-03-01');
+UPDATE accounts SET balance = 110 WHERE id = 1;
+INSERT INTO accounts VALUES (3, 'cy', 0, 'new');
+SQL
+T
+pub <<'SQL'
+BEGIN;
+SET LOCAL chronicle.valid_from = '2026-01-01';
+SET LOCAL chronicle.meta = '{"reason": "backdated: bob paid in January"}';
+UPDATE accounts SET balance = 75, note = 'backdated' WHERE id = 2;
+COMMIT;
+BEGIN;
+SET LOCAL chronicle.valid_from = '2026-03-01';
+SET LOCAL chronicle.valid_to = '2026-04-01';
+UPDATE accounts SET note = 'march only' WHERE id = 1;
+COMMIT;
+DELETE FROM accounts WHERE id = 3;
+SQL
+T
+
+# caught_up WHAT: waits (60 s at most) until the subscriber's tables hold the
+# same rows as the publisher's; false when they never do.
+fingerprint() {
+  "$1" -c "SELECT (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY position), '')) FROM ledger t),
+                  (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY position), '')) FROM accounts_events t),
+                  (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM accounts t)"
+}
+caught_up() {
+  local want
+  want=$(fingerprint pub)
+  for _ in $(seq 1 120); do
+    [ "$(fingerprint sub 2>/dev/null)" == "$want" ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+say "subscriber: schema from pg_dump --schema-only, subscription"
+pg_dump -h "$PUB_HOST" -p "$PUB_PORT" --schema-only --no-publications --no-subscriptions app >"$WORK/schema.sql"
+sub -f "$WORK/schema.sql" >"$WORK/restore.log" 2>&1 || { cat "$WORK/restore.log"; not_ok "schema restores on the subscriber"; }
+check "chronicle installed on the subscriber by the dump" "chronicle" \
+  "$(sub -c "SELECT extname FROM pg_extension WHERE extname = 'chronicle'")"
+check "the subscriber's tables are empty before the subscription" "0 0 0" \
+  "$(sub -F' ' -c "SELECT (SELECT count(*) FROM ledger), (SELECT count(*) FROM accounts_events), (SELECT count(*) FROM accounts)")"
+sub -c "CREATE SUBSCRIPTION chronicle_sub CONNECTION 'host=$PUB_HOST port=$PUB_PORT dbname=app user=postgres'
+        PUBLICATION chronicle_pub WITH (copy_data = true)"
+if caught_up; then ok "subscriber caught up (initial copy)"; else not_ok "subscriber caught up (initial copy)"; fi
+
+# The known_at values: the moments between writes, every recorded_at, the
+# microsecond before each, and the infinities.
+pub -c "SELECT recorded_at FROM ledger UNION SELECT recorded_at FROM accounts_events
+        UNION SELECT recorded_at - interval '1 microsecond' FROM ledger
+        UNION SELECT recorded_at - interval '1 microsecond' FROM accounts_events" >>"$WORK/known_at"
+printf '%s\n' '-infinity' 'infinity' >>"$WORK/known_at"
+sort -u -o "$WORK/known_at" "$WORK/known_at"
+
+# queries FILE: writes the comparison queries, one block per known_at, to FILE.
+# Each line of output names what it answers, so that a diff says where.
+queries() {
+  {
+    echo "SET TimeZone = 'UTC';"
+    echo "SET DateStyle = 'ISO, YMD';"
+    # read() has no known_at: the whole log, in pages, for both tables.
+    echo "SELECT 'read ledger', r::text FROM chronicle.read('ledger', 0, 3) r;"
+    echo "SELECT 'read ledger', r::text FROM chronicle.read('ledger', 3, 1000) r;"
+    echo "SELECT 'read accounts', r::text FROM chronicle.read('accounts', 0, 1000) r;"
+    echo "SELECT 'read accounts_events', r::text FROM chronicle.read('accounts_events', 2, 5) r;"
+    while read -r t; do
+      for v in "$t" 2026-01-15 2026-03-15 infinity; do
+        echo "SELECT 'events $t $v', e::text FROM chronicle.events('ledger', known_at => '$t', valid_at => '$v') e;"
+        echo "SELECT 'as_of $t $v', a::text FROM chronicle.as_of(NULL::accounts, known_at => '$t', valid_at => '$v') a ORDER BY id;"
+        for s in acc-1 acc-2; do
+          echo "SELECT 'state $s $t $v', chronicle.state('ledger', '$s', valid_at => '$v', known_at => '$t');"
+        done
+      done
+      echo "SELECT 'events all-valid $t', e::text FROM chronicle.events('ledger', known_at => '$t') e;"
+      for s in acc-1 acc-2; do
+        echo "SELECT 'timeline $s $t', l::text FROM chronicle.timeline('ledger', '$s', known_at => '$t') l;"
+      done
+      echo "SELECT 'diff $t', d::text FROM chronicle.diff(NULL::accounts, '-infinity', '$t', valid_at => '2026-03-15') d ORDER BY key, change;"
+    done <"$WORK/known_at"
+    # history has no known_at: every rectangle, as recorded.
+    for s in acc-1 acc-2; do echo "SELECT 'history $s', h::text FROM chronicle.history('ledger', '$s') h;"; done
+    for k in $(pub -c "SELECT DISTINCT id FROM chronicle.as_of(NULL::accounts, 'infinity', '2026-03-15')
+                       UNION SELECT id FROM accounts ORDER BY 1"); do echo "SELECT 'row history $k', h::text FROM chronicle.history(NULL::accounts, $k) h;"; done
+  } >"$1"
+}
+
+# compare ROUND: runs the queries on both and diffs the answers.
+compare() {
+  queries "$WORK/q.sql"
+  pub -v ON_ERROR_STOP=0 -f "$WORK/q.sql" >"$WORK/pub-$1.out" 2>&1
+  sub -v ON_ERROR_STOP=0 -f "$WORK/q.sql" >"$WORK/sub-$1.out" 2>&1
+  local lines distinct
+  lines=$(wc -l <"$WORK/pub-$1.out")
+  # A comparison of empty or uniform answers would prove nothing: the as_of
+  # answers must differ across known_at values.
+  distinct=$(grep '^as_of ' "$WORK/pub-$1.out" | sed -E 's/^as_of [^|]*\|//' | sort -u | wc -l || true)
+  echo "# round $1: $(wc -l <"$WORK/known_at") known_at values, $lines answer lines, $distinct distinct as_of rows"
+  if grep -q ERROR "$WORK/pub-$1.out" "$WORK/sub-$1.out"; then
+    not_ok "round $1: the queries run" "$(grep -h -m3 ERROR "$WORK/pub-$1.out" "$WORK/sub-$1.out")"
+  fi
+  if [ "$lines" -gt 500 ] && [ "$distinct" -gt 4 ]; then ok "round $1: the answers are not trivial"
+  else not_ok "round $1: the answers are not trivial" "$lines lines, $distinct distinct as_of rows"; fi
+  if diff "$WORK/pub-$1.out" "$WORK/sub-$1.out" >"$WORK/diff-$1"; then
+    ok "round $1: the subscriber answers exactly as the publisher"
+  else
+    not_ok "round $1: the subscriber answers exactly as the publisher" "$(head -20 "$WORK/diff-$1")"
+  fi
+}
+compare 1
+
+say "subscriber: LISTEN while the publisher writes"
+# The subscriber's listener: LISTEN, then wait (in the same session) long
+# enough for more replicated transactions to arrive, then print what it got.
+CHANNEL=$(pub -c "SELECT chronicle.channel('ledger')")
+TCHANNEL=$(pub -c "SELECT chronicle.channel('accounts')")
+( printf 'LISTEN "%s";\nLISTEN "%s";\nSELECT pg_sleep(6);\nSELECT 1;\n' "$CHANNEL" "$TCHANNEL" |
+    psql -X -h "$SUB_HOST" -p "$SUB_PORT" -d app >"$WORK/sub-listen.out" 2>&1 ) &
+LISTENER=$!
+sleep 1
+
+say "publisher: more writes while the subscription streams"
+T
+pub <<'SQL'
+BEGIN;
+SELECT position FROM chronicle.append('ledger', 'acc-3', 'opened', '{"owner": "dee", "balance": 0}');
+SELECT position FROM chronicle.append('ledger', 'acc-1', 'withdrew', '{"balance": 60}');
+COMMIT;
+UPDATE accounts SET balance = balance + 1;
+SQL
+T
+pub <<'SQL'
+SELECT position FROM chronicle.correct('ledger', (SELECT max(position) FROM ledger WHERE stream = 'acc-1' AND type = 'withdrew'), '{"balance": 65}', valid_from => '2026-03-10');
+SELECT position FROM chronicle.retract('ledger', (SELECT position FROM ledger WHERE stream = 'acc-2' AND type = 'frozen'));
+BEGIN;
+SET LOCAL chronicle.valid_from = '2026-02-01';
+INSERT INTO accounts VALUES (4, 'eve', 5, 'backdated insert');
+UPDATE accounts SET owner = 'robert' WHERE id = 2;
+COMMIT;
+DELETE FROM accounts WHERE id = 1;
+SQL
+T
+if caught_up; then ok "subscriber caught up (streaming)"; else not_ok "subscriber caught up (streaming)"; fi
+wait "$LISTENER" || true
+check "no NOTIFY on the subscriber for replicated transactions" 0 \
+  "$(grep -c 'Asynchronous notification' "$WORK/sub-listen.out" || true)"
+# The publisher's clock: reading with known_at = now on the subscriber must
+# not disturb anything; the answers for the publisher's times stay the same.
+sub -c "SELECT count(*) FROM chronicle.events('ledger')" >/dev/null
+sort -u -o "$WORK/known_at" "$WORK/known_at"
+pub -c "SELECT recorded_at FROM ledger UNION SELECT recorded_at FROM accounts_events
+        UNION SELECT recorded_at - interval '1 microsecond' FROM ledger
+        UNION SELECT recorded_at - interval '1 microsecond' FROM accounts_events" >>"$WORK/known_at"
+sort -u -o "$WORK/known_at" "$WORK/known_at"
+compare 2
+
+# The subscriber's event tables are ordinary tables with the same rows: the
+# same positions and recorded_at (checked by the fingerprint above) and the
+# current state of the tracked table equals its as_of now on both.
+check "subscriber: accounts = as_of(NULL::accounts) now" t \
+  "$(sub -c "SELECT NOT EXISTS (SELECT * FROM accounts EXCEPT ALL SELECT * FROM chronicle.as_of(NULL::accounts))
+                AND NOT EXISTS (SELECT * FROM chronicle.as_of(NULL::accounts) EXCEPT ALL SELECT * FROM accounts)")"
+
+sub -c "DROP SUBSCRIPTION chronicle_sub"
+no_crash "$PUBDIR"
+no_crash "$SUBDIR"
+finish
