@@ -151,8 +151,7 @@ queries() {
     done <"$WORK/known_at"
     # history has no known_at: every rectangle, as recorded.
     for s in acc-1 acc-2; do echo "SELECT 'history $s', h::text FROM chronicle.history('ledger', '$s') h;"; done
-    for k in $(pub -c "SELECT DISTINCT id FROM chronicle.as_of(NULL::accounts, 'infinity', '2026-03-15')
-                       UNION SELECT id FROM accounts ORDER BY 1"); do echo "SELECT 'row history $k', h::text FROM chronicle.history(NULL::accounts, $k) h;"; done
+    for k in $(pub -c "SELECT DISTINCT (payload->>'id')::int FROM accounts_events WHERE payload ? 'id' ORDER BY 1"); do echo "SELECT 'row history $k', h::text FROM chronicle.history(NULL::accounts, $k) h;"; done
   } >"$1"
 }
 
