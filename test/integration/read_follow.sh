@@ -85,7 +85,7 @@ check "a tracked table's channel is its event table's" "$(q -c "SELECT chronicle
 # notifications it received after each query) until $WORK/stop exists.
 (
   printf 'LISTEN "%s";\nLISTEN "%s";\nSELECT %s;\n' "$EV_CH" "$IT_CH" "'listening'"
-  while [ ! -e "$WORK/stop" ]; do echo "SELECT 1;"; sleep 0.2; done
+  while [ -d "$WORK" ] && [ ! -e "$WORK/stop" ]; do echo "SELECT 1;"; sleep 0.2; done
   printf 'SELECT pg_sleep(1);\nSELECT 1;\n'
 ) | psql -X -At -d app >"$WORK/listener.out" 2>&1 &
 LISTENER=$!

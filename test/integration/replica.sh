@@ -45,7 +45,7 @@ T() { pub -c "SELECT clock_timestamp()" >>"$WORK/known_at"; }
 
 say "publisher: schema, first writes, publication"
 T
-pub <<'SQL'
+pub >/dev/null <<'SQL'
 CREATE EXTENSION chronicle;
 SELECT chronicle.create_event_table('ledger');
 CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL, note text);
@@ -54,7 +54,7 @@ SELECT chronicle.track('accounts');
 CREATE PUBLICATION chronicle_pub FOR TABLE ledger, accounts, accounts_events;
 SQL
 T
-pub <<'SQL'
+pub >/dev/null <<'SQL'
 SELECT position FROM chronicle.append('ledger', 'acc-1', 'opened', '{"owner": "ann", "balance": 0}');
 BEGIN;
 SELECT position FROM chronicle.append('ledger', 'acc-1', 'deposited', '{"balance": 100}');
@@ -63,7 +63,7 @@ SELECT position FROM chronicle.append('ledger', 'acc-2', 'deposited', '{"balance
 COMMIT;
 SQL
 T
-pub <<'SQL'
+pub >/dev/null <<'SQL'
 -- A correction of acc-1's deposit, a retraction of acc-2's backdated one,
 -- a bounded append.
 SELECT position FROM chronicle.correct('ledger', (SELECT position FROM ledger WHERE stream = 'acc-1' AND type = 'deposited'), '{"balance": 110}');
@@ -73,7 +73,7 @@ UPDATE accounts SET balance = 110 WHERE id = 1;
 INSERT INTO accounts VALUES (3, 'cy', 0, 'new');
 SQL
 T
-pub <<'SQL'
+pub >/dev/null <<'SQL'
 BEGIN;
 SET LOCAL chronicle.valid_from = '2026-01-01';
 SET LOCAL chronicle.meta = '{"reason": "backdated: bob paid in January"}';
@@ -180,18 +180,21 @@ compare() {
 compare 1
 
 say "subscriber: LISTEN while the publisher writes"
-# The subscriber's listener: LISTEN, then wait (in the same session) long
-# enough for more replicated transactions to arrive, then print what it got.
+# The subscriber's listener: LISTEN, then a query every 0.2 s (psql prints
+# the notifications received after each query) until $WORK/stop exists.
 CHANNEL=$(pub -c "SELECT chronicle.channel('ledger')")
 TCHANNEL=$(pub -c "SELECT chronicle.channel('accounts')")
-( printf 'LISTEN "%s";\nLISTEN "%s";\nSELECT pg_sleep(6);\nSELECT 1;\n' "$CHANNEL" "$TCHANNEL" |
-    psql -X -h "$SUB_HOST" -p "$SUB_PORT" -d app >"$WORK/sub-listen.out" 2>&1 ) &
+(
+  printf 'LISTEN "%s";\nLISTEN "%s";\nSELECT %s;\n' "$CHANNEL" "$TCHANNEL" "'listening'"
+  while [ -d "$WORK" ] && [ ! -e "$WORK/stop" ]; do echo "SELECT 1;"; sleep 0.2; done
+  printf 'SELECT pg_sleep(0.5);\nSELECT 1;\n'
+) | psql -X -At -h "$SUB_HOST" -p "$SUB_PORT" -d app >"$WORK/sub-listen.out" 2>&1 &
 LISTENER=$!
-sleep 1
+for _ in $(seq 1 50); do grep -q listening "$WORK/sub-listen.out" && break; sleep 0.1; done
 
 say "publisher: more writes while the subscription streams"
 T
-pub <<'SQL'
+pub >/dev/null <<'SQL'
 BEGIN;
 SELECT position FROM chronicle.append('ledger', 'acc-3', 'opened', '{"owner": "dee", "balance": 0}');
 SELECT position FROM chronicle.append('ledger', 'acc-1', 'withdrew', '{"balance": 60}');
@@ -199,7 +202,7 @@ COMMIT;
 UPDATE accounts SET balance = balance + 1;
 SQL
 T
-pub <<'SQL'
+pub >/dev/null <<'SQL'
 SELECT position FROM chronicle.correct('ledger', (SELECT max(position) FROM ledger WHERE stream = 'acc-1' AND type = 'withdrew'), '{"balance": 65}', valid_from => '2026-03-10');
 SELECT position FROM chronicle.retract('ledger', (SELECT position FROM ledger WHERE stream = 'acc-2' AND type = 'frozen'));
 BEGIN;
@@ -211,9 +214,14 @@ DELETE FROM accounts WHERE id = 1;
 SQL
 T
 if caught_up; then ok "subscriber caught up (streaming)"; else not_ok "subscriber caught up (streaming)"; fi
+# Control: a NOTIFY sent on the subscriber itself reaches the listener.
+sub -c "NOTIFY \"$CHANNEL\", 'control'"
+touch "$WORK/stop"
 wait "$LISTENER" || true
+check "the subscriber's listener gets a local NOTIFY (control)" 1 \
+  "$(grep -c 'Asynchronous notification .* with payload "control"' "$WORK/sub-listen.out" || true)"
 check "no NOTIFY on the subscriber for replicated transactions" 0 \
-  "$(grep -c 'Asynchronous notification' "$WORK/sub-listen.out" || true)"
+  "$(grep 'Asynchronous notification' "$WORK/sub-listen.out" | grep -vc 'payload "control"' || true)"
 # The publisher's clock: reading with known_at = now on the subscriber must
 # not disturb anything; the answers for the publisher's times stay the same.
 sub -c "SELECT count(*) FROM chronicle.events('ledger')" >/dev/null
@@ -230,6 +238,16 @@ compare 2
 check "subscriber: accounts = as_of(NULL::accounts) now" t \
   "$(sub -c "SELECT NOT EXISTS (SELECT * FROM accounts EXCEPT ALL SELECT * FROM chronicle.as_of(NULL::accounts))
                 AND NOT EXISTS (SELECT * FROM chronicle.as_of(NULL::accounts) EXCEPT ALL SELECT * FROM accounts)")"
+
+# A consumer group on the subscriber: its offsets live in the subscriber's
+# chronicle.consumer_offsets (not replicated), and it gets the publisher's
+# events in the publisher's order.
+check "a consumer group on the subscriber gets the publisher's first events" \
+  "$(pub -c "SELECT string_agg(position::text, ' ' ORDER BY position) FROM chronicle.read('ledger', 0, 5)")" \
+  "$(sub -c "BEGIN" -c "SELECT string_agg(position::text, ' ' ORDER BY position) FROM chronicle.consume('replica', 'ledger', 5)" \
+         -c "SELECT FROM chronicle.commit('replica', 'ledger', (SELECT max(position) FROM chronicle.read('ledger', 0, 5)))" -c "COMMIT")"
+check "... its offset is stored on the subscriber only" "replica|ledger|$(pub -c "SELECT max(position) FROM chronicle.read('ledger', 0, 5)") 0" \
+  "$(sub -c "SELECT grp, tbl, position FROM chronicle.consumer_offsets") $(pub -c "SELECT count(*) FROM chronicle.consumer_offsets")"
 
 sub -c "DROP SUBSCRIPTION chronicle_sub"
 no_crash "$PUBDIR"
