@@ -6,7 +6,8 @@
 # event; 4 pgbench clients for ~10 s append to an event table (single
 # appends, multi-event transactions, transactions that write both tables),
 # update a tracked table, roll back on purpose (payload / note marker
-# "rolledback"), and read "now" (which makes in-flight writers lose their
+# "rolledback"; also in savepoints rolled back inside committed
+# transactions), and read "now" (which makes in-flight writers lose their
 # provisional positions and renumber at commit). Then pg_recvlogical streams
 # the slot (format-version 2, include-xids, include-timestamp) and the test
 # checks, taking the last image of each row within a transaction (a writer
@@ -81,6 +82,18 @@ SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'rol
 UPDATE items SET note = 'rolledback' WHERE id = :client_id * 100 + :id;
 ROLLBACK;
 SQL
+cat >"$WORK/savepoint.sql" <<'SQL'
+\set k random(1, 20)
+\set id random(0, 99)
+BEGIN;
+SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'kept', jsonb_build_object('n', 1));
+SAVEPOINT s;
+SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || (:k + 1), 'rolledback', jsonb_build_object('rolledback', true));
+UPDATE items SET note = 'rolledback' WHERE id = :client_id * 100 + :id;
+ROLLBACK TO SAVEPOINT s;
+SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'kept', jsonb_build_object('n', 2));
+COMMIT;
+SQL
 cat >"$WORK/reader.sql" <<'SQL'
 SELECT chronicle.state('ev', 's0-1');
 SQL
@@ -89,7 +102,7 @@ say "4 writers for $SECONDS_LOAD s"
 START_LSN=$(q -c "SELECT pg_current_wal_lsn()")
 pgbench -n -d app -c 4 -j 2 -T "$SECONDS_LOAD" \
   -f "$WORK/append.sql@4" -f "$WORK/multi.sql@2" -f "$WORK/both.sql@2" -f "$WORK/update.sql@3" \
-  -f "$WORK/rollback.sql@1" -f "$WORK/reader.sql@1" >"$WORK/pgbench.log" 2>&1 || { cat "$WORK/pgbench.log"; not_ok "pgbench ran"; }
+  -f "$WORK/rollback.sql@1" -f "$WORK/savepoint.sql@1" -f "$WORK/reader.sql@1" >"$WORK/pgbench.log" 2>&1 || { cat "$WORK/pgbench.log"; not_ok "pgbench ran"; }
 grep -E "^number of (transactions actually processed|failed)" "$WORK/pgbench.log" | sed 's/^/# /'
 END_LSN=$(q -c "SELECT pg_current_wal_lsn()")
 
