@@ -213,6 +213,28 @@ COMMIT;
 DELETE FROM accounts WHERE id = 1;
 SQL
 T
+# Writers that lose the race: A appends (and updates a tracked row) first
+# and commits after B, so A is renumbered at commit by an UPDATE of its own
+# rows, which the subscription applies as an update of the primary key.
+pub >/dev/null <<'SQL' &
+BEGIN;
+SELECT position FROM chronicle.append('ledger', 'acc-3', 'late', '{"by": "A"}');
+UPDATE accounts SET note = 'A' WHERE id = 2;
+SELECT pg_sleep(1.5);
+COMMIT;
+SQL
+RACER=$!
+sleep 0.5
+pub >/dev/null <<'SQL'
+SELECT position FROM chronicle.append('ledger', 'acc-5', 'early', '{"by": "B"}');
+UPDATE accounts SET note = 'B' WHERE id = 4;
+SQL
+wait "$RACER"
+check "publisher: the writer that appended first and committed last was renumbered after the other" t \
+  "$(pub -c "SELECT (SELECT position FROM ledger WHERE type = 'late') > (SELECT position FROM ledger WHERE type = 'early')
+                AND (SELECT max(position) FROM accounts_events WHERE payload->>'note' = 'A')
+                  > (SELECT max(position) FROM accounts_events WHERE payload->>'note' = 'B')")"
+T
 if caught_up; then ok "subscriber caught up (streaming)"; else not_ok "subscriber caught up (streaming)"; fi
 # Control: a NOTIFY sent on the subscriber itself reaches the listener.
 sub -c "NOTIFY \"$CHANNEL\", 'control'"
