@@ -272,6 +272,15 @@ check "subscriber: accounts = as_of(NULL::accounts) now" t \
   "$(sub -c "SELECT NOT EXISTS (SELECT * FROM accounts EXCEPT ALL SELECT * FROM chronicle.as_of(NULL::accounts))
                 AND NOT EXISTS (SELECT * FROM chronicle.as_of(NULL::accounts) EXCEPT ALL SELECT * FROM accounts)")"
 
+# restore() into a new table works on the subscriber (a table of its own).
+MID=$(sed -n "$(($(wc -l <"$WORK/known_at") / 2))p" "$WORK/known_at")
+restored() { "$1" -c "SELECT chronicle.restore('accounts', known_at => '$MID', valid_at => '2026-03-15', \"into\" => 'accounts_then')" >/dev/null &&
+             "$1" -c "SELECT string_agg(t::text, ' ' ORDER BY id) FROM accounts_then t"; }
+THEN=$(restored pub)
+echo "# accounts as known at $MID, valid at 2026-03-15: $THEN"
+[ -n "$THEN" ] || not_ok "restore() on the publisher restored rows"
+check "restore(into => new table) on the subscriber = on the publisher" "$THEN" "$(restored sub)"
+
 # A consumer group on the subscriber: its offsets live in the subscriber's
 # chronicle.consumer_offsets (not replicated), and it gets the publisher's
 # events in the publisher's order.
