@@ -18,13 +18,13 @@
 # got exactly one notification per committed transaction and table, whose
 # payload is the highest position that transaction wrote there.
 #
-# Cluster: $CHRONICLE_IT_BASE-read-follow (default /tmp/chronicle-it-*),
-# port from $PGPORT_START.
+# Cluster: $CHRONICLE_IT_BASE-read-follow (the base defaults to
+# $CHRONICLE_TEST_DIR-it, /tmp/chronicle-test-it), port from $PGPORT_START.
 source "$(dirname "$0")/../../dev/lib.sh"
 source "$ROOT/test/integration/common.bash"
 need_root
 export PGTZ=UTC
-DIR=${CHRONICLE_IT_BASE:-/tmp/chronicle-it}-read-follow
+DIR=${CHRONICLE_IT_BASE:-${CHRONICLE_TEST_DIR:-/tmp/chronicle-test}-it}-read-follow
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
 FOLLOWERS=()

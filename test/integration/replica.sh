@@ -16,13 +16,13 @@
 # writes (while the subscription streams), catch up, compare again. Also:
 # no NOTIFY is sent on the subscriber.
 #
-# Clusters: $CHRONICLE_IT_BASE-replica-pub and -sub (default
-# /tmp/chronicle-it-*), ports from $PGPORT_START.
+# Clusters: $CHRONICLE_IT_BASE-replica-pub and -sub (the base defaults to
+# $CHRONICLE_TEST_DIR-it, /tmp/chronicle-test-it), ports from $PGPORT_START.
 source "$(dirname "$0")/../../dev/lib.sh"
 source "$ROOT/test/integration/common.bash"
 need_root
 export PGTZ=UTC PGDATESTYLE='ISO, YMD'
-BASE=${CHRONICLE_IT_BASE:-/tmp/chronicle-it}
+BASE=${CHRONICLE_IT_BASE:-${CHRONICLE_TEST_DIR:-/tmp/chronicle-test}-it}
 PUBDIR=$BASE-replica-pub
 SUBDIR=$BASE-replica-sub
 WORK=$(mktemp -d)

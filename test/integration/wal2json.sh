@@ -18,13 +18,13 @@
 # - each transaction's events share one recorded_at, and in decoding (commit)
 #   order recorded_at and positions strictly increase across transactions.
 #
-# Cluster: $CHRONICLE_IT_BASE-wal2json (default /tmp/chronicle-it-*), port
-# from $PGPORT_START.
+# Cluster: $CHRONICLE_IT_BASE-wal2json (the base defaults to
+# $CHRONICLE_TEST_DIR-it, /tmp/chronicle-test-it), port from $PGPORT_START.
 source "$(dirname "$0")/../../dev/lib.sh"
 source "$ROOT/test/integration/common.bash"
 need_root
 export PGTZ=UTC PGDATESTYLE='ISO, YMD'
-DIR=${CHRONICLE_IT_BASE:-/tmp/chronicle-it}-wal2json
+DIR=${CHRONICLE_IT_BASE:-${CHRONICLE_TEST_DIR:-/tmp/chronicle-test}-it}-wal2json
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
 trap 'stop_cluster "$DIR"; rm -rf "$WORK"' EXIT
