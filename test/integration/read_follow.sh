@@ -224,7 +224,9 @@ check_notes() {
   local t=$1 ch=$2 base=$3 txs notes
   txs=$(q -c "SELECT count(DISTINCT recorded_at) FROM $t WHERE position > $base")
   notes=$(q -c "SELECT count(*) FROM notes WHERE channel = '$ch'")
-  echo "# $t: $txs committed transactions wrote events after LISTEN, $notes notifications on $ch"
+  echo "# $t: $txs committed transactions wrote events after LISTEN, $notes notifications on $ch," \
+       "$(q -c "SELECT count(*) FROM notes n WHERE channel = '$ch' AND NOT EXISTS (SELECT FROM $t e WHERE e.position = n.payload)")" \
+       "of them with a payload that is no committed position"
   check "$t: one notification per committed transaction (not per event)" "$txs" "$notes"
   check "$t: the notifications' payloads are the transactions' highest positions" 0 \
     "$(q -c "SELECT count(*) FROM ((SELECT max(position) FROM $t WHERE position > $base GROUP BY recorded_at
