@@ -13,8 +13,12 @@
 # as_of, diff, read) for a fixed set of known_at values taken on the
 # publisher (before, between and after the writes, and every recorded_at and
 # the instant before it) must print exactly the same on both. Then more
-# writes (while the subscription streams), catch up, compare again. Also:
-# no NOTIFY is sent on the subscriber.
+# writes (while the subscription streams; a writer renumbered at commit; a
+# schema change of the tracked table), catch up, compare again. Also: no
+# NOTIFY is sent on the subscriber; restore() into a new table and a
+# consumer group work there; and a follower of read() on the subscriber,
+# while 3 writers write on the publisher, sees every event once, in position
+# order, and nothing rolled back.
 #
 # Clusters: $CHRONICLE_IT_BASE-replica-pub and -sub (the base defaults to
 # $CHRONICLE_TEST_DIR-it, /tmp/chronicle-test-it), ports from $PGPORT_START.
@@ -26,7 +30,8 @@ BASE=${CHRONICLE_IT_BASE:-${CHRONICLE_TEST_DIR:-/tmp/chronicle-test}-it}
 PUBDIR=$BASE-replica-pub
 SUBDIR=$BASE-replica-sub
 WORK=$(mktemp -d)
-trap 'grep -h -E "ERROR|FATAL" "$PUBDIR/server.log" "$SUBDIR/server.log" | grep -v "due to administrator command" | sed "s/^/# server log: /" | head -10;
+FOLLOWER=
+trap '[ -z "$FOLLOWER" ] || kill "$FOLLOWER" 2>/dev/null; grep -h -E "ERROR|FATAL" "$PUBDIR/server.log" "$SUBDIR/server.log" | grep -v "due to administrator command" | sed "s/^/# server log: /" | head -10;
       stop_cluster "$PUBDIR"; stop_cluster "$SUBDIR"; rm -rf "$WORK"' EXIT
 
 CHRONICLE_PGCONF="wal_level = logical" start_cluster "$PUBDIR"
@@ -290,6 +295,82 @@ check "a consumer group on the subscriber gets the publisher's first events" \
          -c "SELECT FROM chronicle.commit('replica', 'ledger', (SELECT max(position) FROM chronicle.read('ledger', 0, 5)))" -c "COMMIT")"
 check "... its offset is stored on the subscriber only" "replica|ledger|$(pub -c "SELECT max(position) FROM chronicle.read('ledger', 0, 5)") 0" \
   "$(sub -c "SELECT grp, tbl, position FROM chronicle.consumer_offsets") $(pub -c "SELECT count(*) FROM chronicle.consumer_offsets")"
+
+say "a follower on the subscriber while 3 writers write on the publisher"
+# Gapless reading on a replica (SPEC §4, §6): the subscription applies
+# transactions in commit order, which is position order, so a follower of
+# read() on the subscriber sees every event once, in position order, while
+# it streams, renumbered writers included. The follower's table and
+# procedure are the subscriber's own.
+sub >/dev/null <<'SQL'
+CREATE TABLE seen (batch int, ord bigint, "position" bigint, recorded_at timestamptz, payload jsonb,
+                   PRIMARY KEY (batch, ord));
+CREATE TABLE control (stop boolean NOT NULL);
+INSERT INTO control VALUES (false);
+CREATE PROCEDURE follow(tbl regclass) LANGUAGE plpgsql AS $f$
+DECLARE
+  last bigint := 0;
+  b int := 0;
+  got bigint;
+  stopping boolean;
+BEGIN
+  LOOP
+    b := b + 1;
+    SELECT stop INTO stopping FROM control;
+    INSERT INTO seen SELECT b, r.ordinality, r.position, r.recorded_at, r.payload
+      FROM chronicle.read(tbl, last, 50) WITH ORDINALITY AS r;
+    GET DIAGNOSTICS got = ROW_COUNT;
+    IF got > 0 THEN
+      SELECT s.position INTO last FROM seen s WHERE s.batch = b ORDER BY s.ord DESC LIMIT 1;
+    END IF;
+    COMMIT;
+    EXIT WHEN got = 0 AND stopping;
+    IF got = 0 THEN PERFORM pg_sleep(0.01); END IF;
+  END LOOP;
+END
+$f$;
+SQL
+sub -c "CALL follow('ledger')" >"$WORK/follow.log" 2>&1 &
+FOLLOWER=$!
+cat >"$WORK/append.sql" <<'SQL'
+\set k random(1, 10)
+BEGIN;
+SELECT position FROM chronicle.append('ledger', 'load-' || :client_id || '-' || :k, 'loaded', jsonb_build_object('n', 1));
+SELECT position FROM chronicle.append('ledger', 'load-' || :client_id || '-' || (:k + 1), 'loaded', jsonb_build_object('n', 2));
+COMMIT;
+SQL
+cat >"$WORK/single.sql" <<'SQL'
+\set k random(1, 10)
+SELECT position FROM chronicle.append('ledger', 'load-' || :client_id || '-' || :k, 'loaded', jsonb_build_object('n', 0));
+SQL
+cat >"$WORK/rollback.sql" <<'SQL'
+\set k random(1, 10)
+BEGIN;
+SELECT position FROM chronicle.append('ledger', 'load-' || :client_id || '-' || :k, 'rolledback', jsonb_build_object('rolledback', true));
+ROLLBACK;
+SQL
+cat >"$WORK/now.sql" <<'SQL'
+SELECT chronicle.state('ledger', 'acc-1');
+SQL
+pgbench -n -h "$PUB_HOST" -p "$PUB_PORT" -d app -c 3 -j 2 -T "${REPLICA_LOAD_SECONDS:-8}" -R 300 \
+  -f "$WORK/append.sql@2" -f "$WORK/single.sql@2" -f "$WORK/rollback.sql@1" -f "$WORK/now.sql@1" >"$WORK/pgbench.log" 2>&1 ||
+  { cat "$WORK/pgbench.log"; not_ok "pgbench ran on the publisher"; }
+if caught_up; then ok "subscriber caught up (after the load)"; else not_ok "subscriber caught up (after the load)"; fi
+sub -c "UPDATE control SET stop = true"
+if wait "$FOLLOWER"; then ok "the subscriber's follower ended"; else not_ok "the subscriber's follower ended" "$(cat "$WORK/follow.log")"; fi
+read -r stored seen batches < <(sub -F' ' -c "SELECT (SELECT count(*) FROM ledger), (SELECT count(*) FROM seen), (SELECT count(DISTINCT batch) FROM seen)")
+echo "# subscriber: $stored events in ledger, $seen seen by the follower in $batches batches"
+if [ "$batches" -gt 10 ]; then ok "the subscriber's follower read while the subscription streamed"
+else not_ok "the subscriber's follower read while the subscription streamed" "$batches batches"; fi
+check "the subscriber's follower saw every event once (position, recorded_at, payload)" "0 0" \
+  "$(sub -F' ' -c "SELECT (SELECT count(*) FROM (SELECT position, recorded_at, payload FROM ledger
+                                                    EXCEPT ALL SELECT position, recorded_at, payload FROM seen) x),
+                          (SELECT count(*) FROM (SELECT position, recorded_at, payload FROM seen
+                                                    EXCEPT ALL SELECT position, recorded_at, payload FROM ledger) x)")"
+check "... in strictly increasing position order" 0 \
+  "$(sub -c "SELECT count(*) FROM (SELECT position, lag(position) OVER (ORDER BY batch, ord) AS prev FROM seen) x
+             WHERE position <= prev")"
+check "... and nothing rolled back" 0 "$(sub -c "SELECT count(*) FROM seen WHERE payload::text LIKE '%rolledback%'")"
 
 sub -c "DROP SUBSCRIPTION chronicle_sub"
 no_crash "$PUBDIR"
