@@ -36,7 +36,7 @@ CHRONICLE_PGCONF="max_connections = 30" start_cluster "$DIR"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d app "$@"; }
 createdb app
 
-q <<'SQL'
+q >/dev/null <<'SQL'
 CREATE EXTENSION chronicle;
 SELECT chronicle.create_event_table('ev');
 CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, note text);

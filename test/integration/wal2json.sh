@@ -38,7 +38,7 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d app "$@"; }
 createdb app
 
 say "slot, event table, tracked table"
-q <<'SQL'
+q >/dev/null <<'SQL'
 CREATE EXTENSION chronicle;
 SELECT 'slot' FROM pg_create_logical_replication_slot('h_wal2json', 'wal2json');
 SELECT chronicle.create_event_table('ev');
