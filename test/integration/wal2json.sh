@@ -4,7 +4,10 @@
 #
 # A publisher (wal_level = logical) with a wal2json slot created before any
 # event; 4 pgbench clients for ~10 s append to an event table (single
-# appends, multi-event transactions, transactions that write both tables),
+# appends, multi-event transactions, transactions that write both tables)
+# and to an event table partitioned by day (changes reported per partition;
+# a renumbered row whose new stamp falls in another partition shows as a
+# delete and an insert),
 # update a tracked table, roll back on purpose (payload / note marker
 # "rolledback"; also in savepoints rolled back inside committed
 # transactions), and read "now" (which makes in-flight writers lose their
@@ -42,6 +45,7 @@ q >/dev/null <<'SQL'
 CREATE EXTENSION chronicle;
 SELECT 'slot' FROM pg_create_logical_replication_slot('h_wal2json', 'wal2json');
 SELECT chronicle.create_event_table('ev');
+SELECT chronicle.create_event_table('evp', partition_by => 'day');
 CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, note text);
 INSERT INTO items SELECT i, 0, NULL FROM generate_series(0, 499) i;
 SELECT chronicle.track('items');
@@ -59,6 +63,14 @@ BEGIN;
 SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 1));
 SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || (:k + 1), 'multi', jsonb_build_object('n', 2));
 SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 3));
+COMMIT;
+SQL
+cat >"$WORK/partitioned.sql" <<'SQL'
+\set k random(1, 20)
+BEGIN;
+SELECT position FROM chronicle.append('evp', 'p' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 1));
+SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'with-evp', jsonb_build_object('n', 2));
+SELECT position FROM chronicle.append('evp', 'p' || :client_id || '-' || (:k + 1), 'multi', jsonb_build_object('n', 3));
 COMMIT;
 SQL
 cat >"$WORK/both.sql" <<'SQL'
@@ -101,16 +113,51 @@ SQL
 say "4 writers for $SECONDS_LOAD s"
 START_LSN=$(q -c "SELECT pg_current_wal_lsn()")
 pgbench -n -d app -c 4 -j 2 -T "$SECONDS_LOAD" \
-  -f "$WORK/append.sql@4" -f "$WORK/multi.sql@2" -f "$WORK/both.sql@2" -f "$WORK/update.sql@3" \
+  -f "$WORK/append.sql@4" -f "$WORK/multi.sql@2" -f "$WORK/partitioned.sql@2" -f "$WORK/both.sql@2" -f "$WORK/update.sql@3" \
   -f "$WORK/rollback.sql@1" -f "$WORK/savepoint.sql@1" -f "$WORK/reader.sql@1" >"$WORK/pgbench.log" 2>&1 || { cat "$WORK/pgbench.log"; not_ok "pgbench ran"; }
 grep -E "^number of (transactions actually processed|failed)" "$WORK/pgbench.log" | sed 's/^/# /'
+# A renumbered row that changes partition, on purpose: evx's partition of
+# today is split 3 s from now; writer A appends before the split and commits
+# after writer B, so A's restamp moves its row to the later partition, which
+# decoding shows as an INSERT, a DELETE and an INSERT into the other partition.
+# (Not within 10 s of midnight UTC, when the split would leave today.)
+[ $((86400 - $(date -u +%s) % 86400)) -gt 10 ] || sleep 12
+q >/dev/null <<'SQL'
+SELECT chronicle.create_event_table('evx', partition_by => 'day');
+-- The partitions are named after their lower bound: the first is today's.
+SELECT set_config('my.split', (clock_timestamp() + interval '3 s')::text, false),
+       set_config('my.today', c.oid::regclass::text, false)
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'evx'::regclass AND c.relname <> 'evx_default'
+ ORDER BY c.relname LIMIT 1;
+DO $$
+BEGIN
+  EXECUTE format('ALTER TABLE evx DETACH PARTITION %s', current_setting('my.today'));
+  EXECUTE format('DROP TABLE %s', current_setting('my.today'));
+  EXECUTE format('CREATE TABLE evx_before PARTITION OF evx FOR VALUES FROM (%L) TO (%L)',
+                 date_trunc('day', now()), current_setting('my.split'));
+  EXECUTE format('CREATE TABLE evx_after PARTITION OF evx FOR VALUES FROM (%L) TO (%L)',
+                 current_setting('my.split'), date_trunc('day', now()) + interval '1 day');
+END $$;
+SQL
+q >/dev/null <<'SQL' &
+BEGIN;
+SELECT position FROM chronicle.append('evx', 'x-a', 'moved', '{"by": "A"}');
+SELECT pg_sleep(4);
+COMMIT;
+SQL
+RACER=$!
+sleep 3.5
+q -c "SELECT position FROM chronicle.append('evx', 'x-b', 'stays', '{\"by\": \"B\"}')" >/dev/null
+wait "$RACER"
+check "evx: A's row was renumbered into the later partition" "evx_after evx_after" \
+  "$(q -c "SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY position) FROM evx")"
 END_LSN=$(q -c "SELECT pg_current_wal_lsn()")
 
 say "pg_recvlogical up to $END_LSN"
 start=$(date +%s.%N)
 timeout 120 pg_recvlogical -d app --slot h_wal2json --start --endpos "$END_LSN" --no-loop -f "$WORK/changes.json" \
-  -o format-version=2 -o include-xids=1 -o include-timestamp=1 -o include-types=0 \
-  -o add-tables=public.ev,public.items_events,public.items ||
+  -o format-version=2 -o include-xids=1 -o include-timestamp=1 -o include-types=0 ||
   not_ok "pg_recvlogical streamed the slot"
 echo "# $(wc -l <"$WORK/changes.json") lines decoded in $(awk -v a="$start" -v b="$(date +%s.%N)" "BEGIN { printf \"%.1f\", b - a }") s"
 
@@ -124,13 +171,14 @@ CREATE TABLE decoded (n bigserial PRIMARY KEY, j jsonb NOT NULL);
 -- had before (old: the identity of an UPDATE, else pos).
 CREATE TABLE changes AS
 WITH l AS (SELECT n, j, sum((j->>'action' = 'B')::int) OVER (ORDER BY n) AS tx FROM decoded)
-SELECT tx, n, (j->>'xid')::bigint AS xid, j->>'action' AS action, j->>'table' AS tbl, img,
+SELECT tx, n, (j->>'xid')::bigint AS xid, j->>'action' AS action,
+       CASE WHEN j->>'table' LIKE 'evp%' THEN 'evp' WHEN j->>'table' LIKE 'evx%' THEN 'evx' ELSE j->>'table' END AS tbl, img,
        (img->>'position')::bigint AS pos,
        coalesce((SELECT (c->>'value')::bigint FROM jsonb_array_elements(j->'identity') c
                   WHERE c->>'name' = 'position'), (img->>'position')::bigint) AS old
   FROM l, LATERAL (SELECT jsonb_object_agg(c->>'name', c->'value') AS img
                      FROM jsonb_array_elements(j->'columns') c) i
- WHERE j->>'action' IN ('I', 'U', 'D') AND j->>'table' IN ('ev', 'items_events');
+ WHERE j->>'action' IN ('I', 'U', 'D') AND (j->>'table' IN ('ev', 'items_events') OR j->>'table' ~ '^ev[px]_');
 CREATE INDEX ON changes (tx, tbl, old);
 CREATE INDEX ON changes (tx, tbl, pos);
 ANALYZE changes;
@@ -149,6 +197,10 @@ SELECT tbl, pos AS position, img->>'stream' AS stream, (img->>'version')::int AS
 CREATE VIEW stored_rows AS
 SELECT 'ev' AS tbl, position, stream, version, type, payload, recorded_at, valid_from, supersedes FROM ev
 UNION ALL
+SELECT 'evp', position, stream, version, type, payload, recorded_at, valid_from, supersedes FROM evp
+UNION ALL
+SELECT 'evx', position, stream, version, type, payload, recorded_at, valid_from, supersedes FROM evx
+UNION ALL
 SELECT 'items_events', position, stream, version, type, payload, recorded_at, valid_from, supersedes FROM items_events;
 -- Per transaction and table: its stamps and position range.
 CREATE VIEW txs AS
@@ -157,11 +209,11 @@ SELECT tx, tbl, min(xid) AS xid, count(*) AS events, min(pos) AS first, max(pos)
   FROM final GROUP BY tx, tbl;
 SQL
 
-read -r ev_rows tr_rows < <(q -F' ' -c "SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM items_events WHERE type = 'update')")
-read -r txs renumbered < <(q -F' ' -c "SELECT count(DISTINCT tx), count(DISTINCT tx) FILTER (WHERE action = 'U') FROM changes")
-echo "# $ev_rows events in ev, $tr_rows update events in items_events, $txs decoded transactions wrote events, $renumbered of them renumbered at commit"
-if [ "$ev_rows" -gt 500 ] && [ "$tr_rows" -gt 200 ]; then ok "the writers wrote (ev: $ev_rows, items updates: $tr_rows)"
-else not_ok "the writers wrote" "ev: $ev_rows, items updates: $tr_rows"; fi
+read -r ev_rows evp_rows tr_rows < <(q -F' ' -c "SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM evp), (SELECT count(*) FROM items_events WHERE type = 'update')")
+read -r txs renumbered < <(q -F' ' -c "SELECT count(DISTINCT tx), count(DISTINCT tx) FILTER (WHERE action <> 'I') FROM changes")
+echo "# $ev_rows events in ev, $evp_rows in evp (partitioned), $tr_rows update events in items_events, $txs decoded transactions wrote events, $renumbered of them renumbered at commit"
+if [ "$ev_rows" -gt 500 ] && [ "$evp_rows" -gt 100 ] && [ "$tr_rows" -gt 200 ]; then ok "the writers wrote (ev: $ev_rows, evp: $evp_rows, items updates: $tr_rows)"
+else not_ok "the writers wrote" "ev: $ev_rows, evp: $evp_rows, items updates: $tr_rows"; fi
 if [ "$renumbered" -gt 0 ]; then ok "some transactions were renumbered at commit ($renumbered)"
 else not_ok "some transactions were renumbered at commit" "none: the last-image logic was not exercised"; fi
 
@@ -174,6 +226,9 @@ check "each event row arrives in one transaction only" 0 \
 check "an UPDATE of an event row only renumbers a row its own transaction inserted" 0 \
   "$(q -c "SELECT count(*) FROM changes u WHERE action <> 'I'
              AND NOT EXISTS (SELECT FROM changes i WHERE i.tx = u.tx AND i.tbl = u.tbl AND i.n < u.n AND i.pos = u.old)")"
+check "evx: the move decodes as insert, delete, insert (in two partitions)" "I evx_before|D evx_before|I evx_after" \
+  "$(q -c "SELECT string_agg((j->>'action') || ' ' || (j->>'table'), '|' ORDER BY n) FROM decoded
+            WHERE j->>'table' LIKE 'evx%' AND (j::text LIKE '%x-a%' OR j->>'action' = 'D')")"
 check "nothing of a rolled-back transaction arrives" 0 \
   "$(q -c "SELECT count(*) FROM decoded WHERE j::text LIKE '%rolledback%'")"
 check "each transaction arrives once (one BEGIN per xid)" 0 \
@@ -197,6 +252,8 @@ check "recorded_at strictly increases in commit (decoding) order" 0 \
             WHERE stamp <= prev")"
 check "positions increase across transactions in commit order (ev)" 0 \
   "$(q -c "SELECT count(*) FROM (SELECT first, lag(last) OVER (ORDER BY tx) AS prev FROM txs WHERE tbl = 'ev') x WHERE first <= prev")"
+check "positions increase across transactions in commit order (evp, partitioned)" 0 \
+  "$(q -c "SELECT count(*) FROM (SELECT first, lag(last) OVER (ORDER BY tx) AS prev FROM txs WHERE tbl = 'evp') x WHERE first <= prev")"
 check "positions increase across transactions in commit order (items_events)" 0 \
   "$(q -c "SELECT count(*) FROM (SELECT first, lag(last) OVER (ORDER BY tx) AS prev FROM txs WHERE tbl = 'items_events') x WHERE first <= prev")"
 # Informational: PostgreSQL's commit timestamps are taken before the commit
