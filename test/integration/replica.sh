@@ -4,9 +4,10 @@
 # every known_at it has received. Set-up as doc/replication.md describes it.
 #
 # Publisher (wal_level = logical): an event table with corrections and a
-# retraction, a tracked table with inserts, updates, deletes, a backdated
-# change (SET LOCAL chronicle.valid_from) and a change bounded in the past,
-# all in one publication. The subscriber gets the schema from
+# retraction, an event table partitioned by day, a tracked table with
+# inserts, updates, deletes, a backdated change (SET LOCAL
+# chronicle.valid_from) and a change bounded in the past, all in one
+# publication (publish_via_partition_root). The subscriber gets the schema from
 # `pg_dump --schema-only` of the publisher (chronicle comes with the dump's
 # CREATE EXTENSION), then CREATE SUBSCRIPTION ... copy_data = true. After it
 # caught up, a fixed set of queries (events, state, timeline, history,
@@ -54,10 +55,14 @@ T
 pub >/dev/null <<'SQL'
 CREATE EXTENSION chronicle;
 SELECT chronicle.create_event_table('ledger');
+SELECT chronicle.create_event_table('journal', partition_by => 'day');
 CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL, note text);
 INSERT INTO accounts VALUES (1, 'ann', 100, NULL), (2, 'bob', 50, NULL);
 SELECT chronicle.track('accounts');
-CREATE PUBLICATION chronicle_pub FOR TABLE ledger, accounts, accounts_events;
+-- journal is partitioned: published through its root, so that the
+-- subscriber routes rows into its own partitions.
+CREATE PUBLICATION chronicle_pub FOR TABLE ledger, journal, accounts, accounts_events
+  WITH (publish_via_partition_root = true);
 SQL
 T
 pub >/dev/null <<'SQL'
@@ -66,6 +71,8 @@ BEGIN;
 SELECT position FROM chronicle.append('ledger', 'acc-1', 'deposited', '{"balance": 100}');
 SELECT position FROM chronicle.append('ledger', 'acc-2', 'opened', '{"owner": "bob", "balance": 0}');
 SELECT position FROM chronicle.append('ledger', 'acc-2', 'deposited', '{"balance": 50}', valid_from => '2026-01-01');
+SELECT position FROM chronicle.append('journal', 'j-1', 'noted', '{"text": "first"}');
+SELECT position FROM chronicle.append('journal', 'j-2', 'noted', '{"text": "backdated"}', valid_from => '2026-01-01');
 COMMIT;
 SQL
 T
@@ -75,6 +82,8 @@ pub >/dev/null <<'SQL'
 SELECT position FROM chronicle.correct('ledger', (SELECT position FROM ledger WHERE stream = 'acc-1' AND type = 'deposited'), '{"balance": 110}');
 SELECT position FROM chronicle.retract('ledger', (SELECT position FROM ledger WHERE stream = 'acc-2' AND type = 'deposited'), meta => '{"reason": "bounced"}');
 SELECT position FROM chronicle.append('ledger', 'acc-2', 'frozen', '{"frozen": true}', valid_from => '2026-02-01', valid_to => '2026-03-01');
+SELECT position FROM chronicle.correct('journal', (SELECT position FROM journal WHERE stream = 'j-1'), '{"text": "first, corrected"}');
+SELECT position FROM chronicle.retract('journal', (SELECT position FROM journal WHERE stream = 'j-2'));
 UPDATE accounts SET balance = 110 WHERE id = 1;
 INSERT INTO accounts VALUES (3, 'cy', 0, 'new');
 SQL
@@ -98,6 +107,7 @@ T
 # same rows as the publisher's; false when they never do.
 fingerprint() {
   "$1" -c "SELECT (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY position), '')) FROM ledger t),
+                  (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY position), '')) FROM journal t),
                   (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY position), '')) FROM accounts_events t),
                   (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM accounts t)"
 }
@@ -124,7 +134,8 @@ if caught_up; then ok "subscriber caught up (initial copy)"; else not_ok "subscr
 
 # The known_at values: the moments between writes, every recorded_at, the
 # microsecond before each, and the infinities.
-pub -c "SELECT recorded_at FROM ledger UNION SELECT recorded_at FROM accounts_events
+pub -c "SELECT recorded_at FROM ledger UNION SELECT recorded_at FROM accounts_events UNION SELECT recorded_at FROM journal
+        UNION SELECT recorded_at - interval '1 microsecond' FROM journal
         UNION SELECT recorded_at - interval '1 microsecond' FROM ledger
         UNION SELECT recorded_at - interval '1 microsecond' FROM accounts_events" >>"$WORK/known_at"
 printf '%s\n' '-infinity' 'infinity' >>"$WORK/known_at"
@@ -139,6 +150,7 @@ queries() {
     # read() has no known_at: the whole log, in pages, for both tables.
     echo "SELECT 'read ledger', r::text FROM chronicle.read('ledger', 0, 3) r;"
     echo "SELECT 'read ledger', r::text FROM chronicle.read('ledger', 3, 1000) r;"
+    echo "SELECT 'read journal', r::text FROM chronicle.read('journal', 0, 1000) r;"
     echo "SELECT 'read accounts', r::text FROM chronicle.read('accounts', 0, 1000) r;"
     echo "SELECT 'read accounts_events', r::text FROM chronicle.read('accounts_events', 2, 5) r;"
     while read -r t; do
@@ -150,6 +162,8 @@ queries() {
         done
       done
       echo "SELECT 'events all-valid $t', e::text FROM chronicle.events('ledger', known_at => '$t') e;"
+      echo "SELECT 'journal $t', e::text FROM chronicle.events('journal', known_at => '$t') e;"
+      echo "SELECT 'journal state $t', chronicle.state('journal', 'j-1', known_at => '$t');"
       for s in acc-1 acc-2; do
         echo "SELECT 'timeline $s $t', l::text FROM chronicle.timeline('ledger', '$s', known_at => '$t') l;"
       done
@@ -214,6 +228,7 @@ pub >/dev/null <<'SQL'
 BEGIN;
 SELECT position FROM chronicle.append('ledger', 'acc-3', 'opened', '{"owner": "dee", "balance": 0}');
 SELECT position FROM chronicle.append('ledger', 'acc-1', 'withdrew', '{"balance": 60}');
+SELECT position FROM chronicle.append('journal', 'j-1', 'noted', '{"more": 1}');
 COMMIT;
 UPDATE accounts SET balance = balance + 1;
 SQL
@@ -235,6 +250,7 @@ T
 pub >/dev/null <<'SQL' &
 BEGIN;
 SELECT position FROM chronicle.append('ledger', 'acc-3', 'late', '{"by": "A"}');
+SELECT position FROM chronicle.append('journal', 'j-3', 'late', '{"by": "A"}');
 UPDATE accounts SET note = 'A' WHERE id = 2;
 SELECT pg_sleep(1.5);
 COMMIT;
@@ -243,6 +259,7 @@ RACER=$!
 sleep 0.5
 pub >/dev/null <<'SQL'
 SELECT position FROM chronicle.append('ledger', 'acc-5', 'early', '{"by": "B"}');
+SELECT position FROM chronicle.append('journal', 'j-4', 'early', '{"by": "B"}');
 UPDATE accounts SET note = 'B' WHERE id = 4;
 SQL
 wait "$RACER"
@@ -264,7 +281,8 @@ check "no NOTIFY on the subscriber for replicated transactions" 0 \
 # not disturb anything; the answers for the publisher's times stay the same.
 sub -c "SELECT count(*) FROM chronicle.events('ledger')" >/dev/null
 sort -u -o "$WORK/known_at" "$WORK/known_at"
-pub -c "SELECT recorded_at FROM ledger UNION SELECT recorded_at FROM accounts_events
+pub -c "SELECT recorded_at FROM ledger UNION SELECT recorded_at FROM accounts_events UNION SELECT recorded_at FROM journal
+        UNION SELECT recorded_at - interval '1 microsecond' FROM journal
         UNION SELECT recorded_at - interval '1 microsecond' FROM ledger
         UNION SELECT recorded_at - interval '1 microsecond' FROM accounts_events" >>"$WORK/known_at"
 sort -u -o "$WORK/known_at" "$WORK/known_at"
