@@ -8,10 +8,13 @@
 # savepoints rolled back inside committed transactions (their events carry
 # the marker "rolledback"), and readers of "now" (which make in-flight
 # writers lose their provisional positions and renumber at commit).
-# Meanwhile two followers (plpgsql procedures, one transaction per batch)
-# step chronicle.read(tbl, last position seen) through the event table and
-# through the tracked table's name, recording every event they get, and a
-# psql session LISTENs on both tables' channels.
+# Some transactions also append to evp, an event table partitioned by time
+# into 2-second partitions, so that its events spread over many partitions
+# and renumbered rows move between them. Meanwhile three followers (plpgsql
+# procedures, one transaction per batch) step chronicle.read(tbl, last
+# position seen) through the event table, the tracked table's name and
+# evp, recording every event they get, and a psql session LISTENs on the
+# three channels.
 #
 # At the end: each follower saw every committed event exactly once, in
 # strictly increasing position order, and nothing rolled back; the listener
@@ -36,12 +39,40 @@ CHRONICLE_PGCONF="max_connections = 30" start_cluster "$DIR"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d app "$@"; }
 createdb app
 
+# evp's partitions (below) cover the next minute of today: not near
+# midnight UTC.
+left=$((86400 - $(date -u +%s) % 86400))
+[ "$left" -gt 90 ] || sleep $((left + 2))
 q >/dev/null <<'SQL'
 CREATE EXTENSION chronicle;
 SELECT chronicle.create_event_table('ev');
 CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, note text);
 INSERT INTO items SELECT i, 0, NULL FROM generate_series(0, 399) i;
 SELECT chronicle.track('items');
+
+-- evp: an event table partitioned by day, whose partition of today is cut
+-- into 2-second partitions for the next minute, so that the writers' events
+-- spread over many partitions and renumbered rows move between them.
+SELECT chronicle.create_event_table('evp', partition_by => 'day');
+DO $$
+DECLARE
+  today regclass;
+  t0 timestamptz := clock_timestamp();
+  bound timestamptz := date_trunc('day', now());
+  k int;
+BEGIN
+  SELECT c.oid INTO today FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+   WHERE i.inhparent = 'evp'::regclass AND c.relname <> 'evp_default' ORDER BY c.relname LIMIT 1;
+  EXECUTE format('ALTER TABLE evp DETACH PARTITION %s', today);
+  EXECUTE format('DROP TABLE %s', today);
+  FOR k IN 0 .. 30 LOOP
+    EXECUTE format('CREATE TABLE evp_%s PARTITION OF evp FOR VALUES FROM (%L) TO (%L)',
+                   k, bound, t0 + k * interval '2 s');
+    bound := t0 + k * interval '2 s';
+  END LOOP;
+  EXECUTE format('CREATE TABLE evp_31 PARTITION OF evp FOR VALUES FROM (%L) TO (%L)',
+                 bound, date_trunc('day', now()) + interval '1 day');
+END $$;
 
 -- What the followers saw, in the order they saw it (batch, ord).
 CREATE TABLE seen (
@@ -79,12 +110,13 @@ $f$;
 SQL
 EV_CH=$(q -c "SELECT chronicle.channel('ev')")
 IT_CH=$(q -c "SELECT chronicle.channel('items')")
+P_CH=$(q -c "SELECT chronicle.channel('evp')")
 check "a tracked table's channel is its event table's" "$(q -c "SELECT chronicle.channel('items_events')")" "$IT_CH"
 
 # The listener: LISTEN, then a query every 0.2 s (psql prints the
 # notifications it received after each query) until $WORK/stop exists.
 (
-  printf 'LISTEN "%s";\nLISTEN "%s";\nSELECT %s;\n' "$EV_CH" "$IT_CH" "'listening'"
+  printf 'LISTEN "%s";\nLISTEN "%s";\nLISTEN "%s";\nSELECT %s;\n' "$EV_CH" "$IT_CH" "$P_CH" "'listening'"
   while [ -d "$WORK" ] && [ ! -e "$WORK/stop" ]; do echo "SELECT 1;"; sleep 0.2; done
   printf 'SELECT pg_sleep(1);\nSELECT 1;\n'
 ) | psql -X -At -d app >"$WORK/listener.out" 2>&1 &
@@ -92,11 +124,14 @@ LISTENER=$!
 for _ in $(seq 1 50); do grep -q listening "$WORK/listener.out" && break; sleep 0.1; done
 # Events before this point (the tracked table's snapshot) were not notified
 # to the listener.
-read -r EV_BASE IT_BASE < <(q -F' ' -c "SELECT coalesce(max(position), 0) FROM ev UNION ALL SELECT max(position) FROM items_events" | paste -sd' ')
+read -r EV_BASE IT_BASE P_BASE < <(q -F' ' -c "SELECT coalesce(max(position), 0) FROM ev UNION ALL SELECT max(position) FROM items_events
+                                                UNION ALL SELECT coalesce(max(position), 0) FROM evp" | paste -sd' ')
 
 q -c "CALL follow('ev')" >"$WORK/follow-ev.log" 2>&1 &
 FOLLOWERS+=($!)
 q -c "CALL follow('items')" >"$WORK/follow-items.log" 2>&1 &
+FOLLOWERS+=($!)
+q -c "CALL follow('evp')" >"$WORK/follow-evp.log" 2>&1 &
 FOLLOWERS+=($!)
 
 # pgbench scripts; clients write disjoint streams and rows (client_id) so
@@ -112,6 +147,20 @@ SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'mul
 SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || (:k + 1), 'multi', jsonb_build_object('n', 2));
 SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 3));
 COMMIT;
+SQL
+cat >"$WORK/partitioned.sql" <<'SQL'
+\set k random(1, 20)
+BEGIN;
+SELECT position FROM chronicle.append('evp', 'p' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 1));
+SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'with-evp', jsonb_build_object('n', 2));
+SELECT position FROM chronicle.append('evp', 'p' || :client_id || '-' || (:k + 1), 'multi', jsonb_build_object('n', 3));
+COMMIT;
+SQL
+cat >"$WORK/partitioned_rollback.sql" <<'SQL'
+\set k random(1, 20)
+BEGIN;
+SELECT position FROM chronicle.append('evp', 'p' || :client_id || '-' || :k, 'rolledback', jsonb_build_object('rolledback', true));
+ROLLBACK;
 SQL
 cat >"$WORK/both.sql" <<'SQL'
 \set k random(1, 20)
@@ -172,6 +221,7 @@ SQL
 say "4 writers for $DURATION s (at most $RATE transactions/s), 2 followers, 1 listener"
 pgbench -n -d app -c 4 -j 2 -T "$DURATION" -R "$RATE" \
   -f "$WORK/append.sql@4" -f "$WORK/multi.sql@2" -f "$WORK/both.sql@2" -f "$WORK/update.sql@3" \
+  -f "$WORK/partitioned.sql@2" -f "$WORK/partitioned_rollback.sql@1" \
   -f "$WORK/rollback.sql@1" -f "$WORK/savepoint.sql@1" -f "$WORK/savepoint_last.sql@1" \
   -f "$WORK/savepoint_only.sql@1" -f "$WORK/reader.sql@1" \
   >"$WORK/pgbench.log" 2>&1 || { cat "$WORK/pgbench.log"; not_ok "pgbench ran"; }
@@ -212,8 +262,12 @@ follower_checks() {
 }
 follower_checks ev ev
 follower_checks items items_events
+follower_checks evp evp
+check "evp: the events spread over several partitions" t \
+  "$(q -c "SELECT count(DISTINCT tableoid) > 3 FROM evp")"
 check "nothing rolled back was stored or seen" 0 \
-  "$(q -c "SELECT (SELECT count(*) FROM ev WHERE payload ? 'rolledback') + (SELECT count(*) FROM items_events WHERE payload->>'note' = 'rolledback')
+  "$(q -c "SELECT (SELECT count(*) FROM ev WHERE payload ? 'rolledback') + (SELECT count(*) FROM evp WHERE payload ? 'rolledback')
+              + (SELECT count(*) FROM items_events WHERE payload->>'note' = 'rolledback')
               + (SELECT count(*) FROM seen WHERE payload ? 'rolledback' OR payload->>'note' = 'rolledback')")"
 check "the rolled-back transactions and savepoints did run" t \
   "$(q -c "SELECT count(*) > 0 FROM ev WHERE type = 'kept'")"
@@ -237,10 +291,11 @@ check_notes() {
 }
 check_notes ev "$EV_CH" "$EV_BASE"
 check_notes items_events "$IT_CH" "$IT_BASE"
+check_notes evp "$P_CH" "$P_BASE"
 check "multi-event transactions were committed (fewer notifications than events)" t \
   "$(q -c "SELECT (SELECT count(*) FROM notes WHERE channel = '$EV_CH') < (SELECT count(*) FROM ev WHERE position > $EV_BASE)")"
 check "no notification on other channels" 0 \
-  "$(q -c "SELECT count(*) FROM notes WHERE channel NOT IN ('$EV_CH', '$IT_CH')")"
+  "$(q -c "SELECT count(*) FROM notes WHERE channel NOT IN ('$EV_CH', '$IT_CH', '$P_CH')")"
 
 no_crash "$DIR"
 finish
