@@ -32,7 +32,7 @@ PUBDIR=$BASE-replica-pub
 SUBDIR=$BASE-replica-sub
 WORK=$(mktemp -d)
 FOLLOWER=
-trap '[ -z "$FOLLOWER" ] || kill "$FOLLOWER" 2>/dev/null; grep -h -E "ERROR|FATAL" "$PUBDIR/server.log" "$SUBDIR/server.log" | grep -v "due to administrator command" | sed "s/^/# server log: /" | head -10;
+trap 'set +e; [ -z "$FOLLOWER" ] || kill "$FOLLOWER" 2>/dev/null; grep -h -E "ERROR|FATAL" "$PUBDIR/server.log" "$SUBDIR/server.log" | grep -v "due to administrator command" | sed "s/^/# server log: /" | head -10;
       stop_cluster "$PUBDIR"; stop_cluster "$SUBDIR"; rm -rf "$WORK"' EXIT
 
 CHRONICLE_PGCONF="wal_level = logical" start_cluster "$PUBDIR"
