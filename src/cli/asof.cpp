@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "connection.hpp"
+#include "output.hpp"
 #include "report.hpp"
 
 namespace chronicle::cli {

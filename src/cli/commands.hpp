@@ -2,7 +2,12 @@
 // throws UsageError (status 2), ConnectError (2: could not connect at
 // start) or DbError and std::runtime_error (1).
 #pragma once
+#include <optional>
+#include <string>
+
 #include "options.hpp"
+
+struct pg_result;
 
 namespace chronicle::cli {
 
@@ -18,8 +23,8 @@ int run_as_of(const Options& o);
 // kEventColumns is the select list of an event, in jsonl.hpp's order.
 extern const char* const kEventColumns;
 
-// write_stdout writes buf to standard output and clears it. A closed pipe
-// ends the process by SIGPIPE, as for other filters; other errors throw.
-void write_stdout(std::string& buf);
+// append_rows appends the rows of a binary-format result of kEventColumns
+// to out as JSON Lines (of one stream only, when stream is given).
+void append_rows(std::string& out, const pg_result* r, const std::optional<std::string>& stream);
 
 }  // namespace chronicle::cli

@@ -196,8 +196,8 @@ void Connection::prepare(const std::string& name, const std::string& sql, int np
   check(r.get());
 }
 
-void Connection::send_prepared(const std::string& name, int n, const char* const* values) {
-  if (!PQsendQueryPrepared(conn_, name.c_str(), n, values, nullptr, nullptr, 0)) {
+void Connection::send_prepared(const std::string& name, int n, const char* const* values, bool binary) {
+  if (!PQsendQueryPrepared(conn_, name.c_str(), n, values, nullptr, nullptr, binary ? 1 : 0)) {
     if (PQstatus(conn_) != CONNECTION_OK) throw lost_error("could not send the query");
     check(nullptr);
   }

@@ -59,8 +59,8 @@ class Connection {
   // allowed) and runs setup; throws ConnectError.
   void connect();
   // reconnect reports err, then retries with backoff until connected,
-  // the retries are used up (throws ConnectError) or a stop is requested
-  // (returns false).
+  // the retries are used up (throws a DbError that is not lost()) or a stop
+  // is requested (returns false).
   bool reconnect(const DbError& err, Backoff& backoff, std::optional<int> retries);
 
   // setup is run after each successful connection (SET, LISTEN, PREPARE).
@@ -76,8 +76,9 @@ class Connection {
   Result exec_params(const std::string& sql, int n, const char* const* values);
   // prepare makes a named prepared statement.
   void prepare(const std::string& name, const std::string& sql, int nparams);
-  // send_prepared sends a prepared statement without waiting.
-  void send_prepared(const std::string& name, int n, const char* const* values);
+  // send_prepared sends a prepared statement without waiting; binary asks
+  // for results in binary format.
+  void send_prepared(const std::string& name, int n, const char* const* values, bool binary = false);
   // get_result waits for the result of the query sent last (and for the
   // end of it); throws DbError.
   Result get_result();

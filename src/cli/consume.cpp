@@ -101,9 +101,8 @@ Outcome run_command(const std::vector<std::string>& argv, const std::vector<std:
   return out;
 }
 
-// setup_session prepares a fresh session: ISO dates, the statements, LISTEN.
+// setup_session prepares a fresh session: the statements, LISTEN.
 void setup_session(Connection& c, const Options& o) {
-  c.exec("SET DateStyle = ISO");
   c.prepare(kConsumeStatement,
             std::string("SELECT ") + kEventColumns +
                 " FROM chronicle.consume($1, $2::pg_catalog.regclass, $3::pg_catalog.int4)",
@@ -115,8 +114,8 @@ void setup_session(Connection& c, const Options& o) {
 }
 
 // exec_prepared runs a prepared statement and waits for it.
-Result exec_prepared(Connection& c, const char* name, int n, const char* const* values) {
-  c.send_prepared(name, n, values);
+Result exec_prepared(Connection& c, const char* name, int n, const char* const* values, bool binary = false) {
+  c.send_prepared(name, n, values, binary);
   return c.get_result();
 }
 
@@ -145,7 +144,7 @@ int run_consume(const Options& o) {
     try {
       c.exec("BEGIN");
       const char* cv[] = {o.group.c_str(), o.table.c_str(), batch_size.c_str()};
-      Result r = exec_prepared(c, kConsumeStatement, 3, cv);
+      Result r = exec_prepared(c, kConsumeStatement, 3, cv, true);
       reconnect_backoff.reset();
       const int n = PQntuples(r.get());
       if (n == 0) {
@@ -155,18 +154,10 @@ int run_consume(const Options& o) {
         continue;
       }
       batch.clear();
-      EventText e;
-      for (int i = 0; i < n; ++i) {
-        for (int col = 0; col < EVENT_COLUMNS; ++col) {
-          bool null = PQgetisnull(r.get(), i, col);
-          e.data[col] = null ? nullptr : PQgetvalue(r.get(), i, col);
-          e.size[col] = null ? 0 : static_cast<std::size_t>(PQgetlength(r.get(), i, col));
-        }
-        append_event(batch, e);
-      }
-      const std::string first = PQgetvalue(r.get(), 0, COL_POSITION);
-      const std::string last = PQgetvalue(r.get(), n - 1, COL_POSITION);
-      const std::int64_t first_pos = std::stoll(first);
+      append_rows(batch, r.get(), std::nullopt);
+      const std::int64_t first_pos = read_int64(PQgetvalue(r.get(), 0, COL_POSITION));
+      const std::string first = std::to_string(first_pos);
+      const std::string last = std::to_string(read_int64(PQgetvalue(r.get(), n - 1, COL_POSITION)));
       attempt = first_pos == failed_first ? attempt + 1 : 1;
       const std::string span = "events " + first + ".." + last + " (" + std::to_string(n) + ")";
       Outcome run = run_command(o.command_argv,

@@ -1,6 +1,9 @@
 // jsonl.cpp: JSON Lines encoding of events (jsonl.hpp).
 #include "jsonl.hpp"
 
+#include <charconv>
+#include <limits>
+
 namespace chronicle::cli {
 namespace {
 
@@ -20,25 +23,80 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr std::int64_t kMicrosPerDay = 86400000000LL;
+// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
+constexpr std::int64_t kPgEpochDays = 10957;
 
-// append_raw appends a field copied verbatim, or null.
-void append_raw(std::string& out, const EventText& e, int col) {
-  if (e.data[col] == nullptr) out.append("null", 4);
-  else out.append(e.data[col], e.size[col]);
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
-void append_string_field(std::string& out, const EventText& e, int col) {
+// append_digits appends v (>= 0) zero-padded to width digits at least.
+void append_digits(std::string& out, std::int64_t v, int width) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  for (int n = static_cast<int>(r.ptr - buf); n < width; ++n) out.push_back('0');
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// civil_from_days turns days since 1970-01-01 into a proleptic Gregorian
+// date (H. Hinnant's algorithm; year 0 is 1 BC).
+void civil_from_days(std::int64_t z, std::int64_t& y, int& m, int& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  y = yoe + era * 400 + (m <= 2);
+}
+
+std::int32_t read_int32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<std::int32_t>((std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) |
+                                   (std::uint32_t{u[2]} << 8) | std::uint32_t{u[3]});
+}
+
+void need_size(const EventFields& e, int col, std::size_t n) {
+  if (e.size[col] != n) throw FormatError("unexpected binary size of a number or timestamp");
+}
+
+// append_jsonb appends a jsonb field: version byte 1, then its text.
+void append_jsonb(std::string& out, const EventFields& e, int col) {
+  if (e.data[col] == nullptr) {
+    out.append("null", 4);
+    return;
+  }
+  if (e.size[col] < 1 || e.data[col][0] != 1) throw FormatError("unexpected jsonb binary version");
+  out.append(e.data[col] + 1, e.size[col] - 1);
+}
+
+void append_text(std::string& out, const EventFields& e, int col) {
   if (e.data[col] == nullptr) out.append("null", 4);
   else append_json_string(out, std::string_view(e.data[col], e.size[col]));
 }
 
-void append_timestamp_field(std::string& out, const EventText& e, int col) {
-  if (e.data[col] == nullptr) out.append("null", 4);
-  else append_timestamp(out, std::string_view(e.data[col], e.size[col]));
+void append_timestamp_field(std::string& out, const EventFields& e, int col) {
+  if (e.data[col] == nullptr) {
+    out.append("null", 4);
+    return;
+  }
+  need_size(e, col, 8);
+  append_timestamp(out, read_int64(e.data[col]));
 }
 
 }  // namespace
+
+std::int64_t read_int64(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | u[i];
+  return static_cast<std::int64_t>(v);
+}
 
 void append_json_string(std::string& out, std::string_view s) {
   static const char hex[] = "0123456789abcdef";
@@ -63,47 +121,70 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void append_timestamp(std::string& out, std::string_view pg) {
-  // Expect "Y...Y-MM-DD HH:MM:SS[.f...]" then an offset "+HH[:MM[:SS]]"
-  // and possibly " BC".
-  std::size_t sp = pg.find(' ');
-  std::size_t i = sp + 1;
-  bool ok = sp != std::string_view::npos && sp >= 10 && pg.size() >= i + 8 && is_digit(pg[i]) &&
-            is_digit(pg[i + 1]) && pg[i + 2] == ':';
-  if (ok) {
-    i += 8;  // HH:MM:SS
-    if (i < pg.size() && pg[i] == '.')
-      for (++i; i < pg.size() && is_digit(pg[i]);) ++i;
-    ok = i + 3 <= pg.size() && (pg[i] == '+' || pg[i] == '-') && is_digit(pg[i + 1]) && is_digit(pg[i + 2]);
-  }
-  out.push_back('"');
-  if (!ok) {  // infinity, -infinity, or a form we do not know: as it is
-    out.append(pg.data(), pg.size());
-    out.push_back('"');
+void append_timestamp(std::string& out, std::int64_t micros) {
+  if (micros == std::numeric_limits<std::int64_t>::max()) {
+    out.append("\"infinity\"", 10);
     return;
   }
-  out.append(pg.data(), sp);
+  if (micros == std::numeric_limits<std::int64_t>::min()) {
+    out.append("\"-infinity\"", 11);
+    return;
+  }
+  std::int64_t days = micros / kMicrosPerDay;
+  std::int64_t rest = micros % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  std::int64_t year;
+  int month, day;
+  civil_from_days(days + kPgEpochDays, year, month, day);
+  const bool bc = year <= 0;
+  out.push_back('"');
+  append_digits(out, bc ? 1 - year : year, 4);
+  out.push_back('-');
+  append_digits(out, month, 2);
+  out.push_back('-');
+  append_digits(out, day, 2);
   out.push_back('T');
-  out.append(pg.data() + sp + 1, i + 3 - (sp + 1));  // time and offset hours
-  std::string_view rest = pg.substr(i + 3);
-  if (rest.empty() || rest[0] != ':') out.append(":00", 3);
-  out.append(rest.data(), rest.size());
+  const std::int64_t secs = rest / 1000000;
+  append_digits(out, secs / 3600, 2);
+  out.push_back(':');
+  append_digits(out, secs / 60 % 60, 2);
+  out.push_back(':');
+  append_digits(out, secs % 60, 2);
+  std::int64_t frac = rest % 1000000;
+  if (frac != 0) {
+    int width = 6;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --width;
+    }
+    out.push_back('.');
+    append_digits(out, frac, width);
+  }
+  out.append("+00:00", 6);
+  if (bc) out.append(" BC", 3);
   out.push_back('"');
 }
 
-void append_event(std::string& out, const EventText& e) {
+void append_event(std::string& out, const EventFields& e) {
+  if (e.data[COL_POSITION] == nullptr || e.data[COL_VERSION] == nullptr)
+    throw FormatError("an event without position or version");
+  need_size(e, COL_POSITION, 8);
+  need_size(e, COL_VERSION, 4);
   out.append("{\"position\":", 12);
-  append_raw(out, e, COL_POSITION);
+  append_int(out, read_int64(e.data[COL_POSITION]));
   out.append(",\"stream\":", 10);
-  append_string_field(out, e, COL_STREAM);
+  append_text(out, e, COL_STREAM);
   out.append(",\"version\":", 11);
-  append_raw(out, e, COL_VERSION);
+  append_int(out, read_int32(e.data[COL_VERSION]));
   out.append(",\"type\":", 8);
-  append_string_field(out, e, COL_TYPE);
+  append_text(out, e, COL_TYPE);
   out.append(",\"payload\":", 11);
-  append_raw(out, e, COL_PAYLOAD);
+  append_jsonb(out, e, COL_PAYLOAD);
   out.append(",\"meta\":", 8);
-  append_raw(out, e, COL_META);
+  append_jsonb(out, e, COL_META);
   out.append(",\"valid_from\":", 14);
   append_timestamp_field(out, e, COL_VALID_FROM);
   out.append(",\"valid_to\":", 12);

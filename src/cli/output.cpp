@@ -2,6 +2,9 @@
 #include "output.hpp"
 
 #include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
 
 #include <unistd.h>
 
@@ -17,6 +20,17 @@ WriteStatus write_all(int fd, std::string_view data) {
     data.remove_prefix(static_cast<std::size_t>(n));
   }
   return WriteStatus::Ok;
+}
+
+void write_stdout(std::string& buf) {
+  WriteStatus st = write_all(STDOUT_FILENO, buf);
+  if (st == WriteStatus::BrokenPipe) {
+    std::signal(SIGPIPE, SIG_DFL);
+    std::raise(SIGPIPE);
+  }
+  if (st != WriteStatus::Ok)
+    throw std::runtime_error(std::string("could not write to standard output: ") + std::strerror(errno));
+  buf.clear();
 }
 
 }  // namespace chronicle::cli

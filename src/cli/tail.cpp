@@ -2,9 +2,6 @@
 // order, through chronicle.read() in batches; with --follow, waiting on the
 // table's NOTIFY channel (and polling slowly in case one is missed), and
 // resuming after the last printed position across reconnections.
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <string>
 
 #include "commands.hpp"
@@ -16,28 +13,14 @@
 
 namespace chronicle::cli {
 
-const char* const kEventColumns =
-    "position, stream, version, type, payload, meta, valid_from, valid_to, recorded_at";
-
-void write_stdout(std::string& buf) {
-  WriteStatus st = write_all(STDOUT_FILENO, buf);
-  if (st == WriteStatus::BrokenPipe) {
-    std::signal(SIGPIPE, SIG_DFL);
-    std::raise(SIGPIPE);
-  }
-  if (st != WriteStatus::Ok) throw std::runtime_error(std::string("could not write to standard output: ") + std::strerror(errno));
-  buf.clear();
-}
-
 namespace {
 
 constexpr const char* kReadStatement = "chronicle_tail_read";
 constexpr std::size_t kFlushBytes = 1 << 20;
 
-// setup_session makes a fresh session ready: ISO dates, the prepared read
+// setup_session makes a fresh session ready: the prepared read
 // and, to follow, LISTEN on the table's channel.
 void setup_session(Connection& c, const Options& o) {
-  c.exec("SET DateStyle = ISO");
   c.prepare(kReadStatement,
             std::string("SELECT ") + kEventColumns + " FROM chronicle.read($1::pg_catalog.regclass, $2::pg_catalog.int8, $3::pg_catalog.int4)",
             3);
@@ -73,7 +56,7 @@ struct Tail {
   void send() {
     std::string a = std::to_string(after), n = std::to_string(o.batch_size);
     const char* v[] = {o.table.c_str(), a.c_str(), n.c_str()};
-    c.send_prepared(kReadStatement, 3, v);
+    c.send_prepared(kReadStatement, 3, v, true);
   }
 
   // read_all prints batches until one is short (read everything committed).
@@ -86,35 +69,16 @@ struct Tail {
       // while we encode.
       const bool more = n == o.batch_size && !stop_requested();
       std::int64_t last = after;
-      if (n > 0) last = std::stoll(PQgetvalue(r.get(), n - 1, COL_POSITION));
+      if (n > 0) last = read_int64(PQgetvalue(r.get(), n - 1, COL_POSITION));
       if (more) {
         std::string a = std::to_string(last), b = std::to_string(o.batch_size);
         const char* v[] = {o.table.c_str(), a.c_str(), b.c_str()};
-        c.send_prepared(kReadStatement, 3, v);
+        c.send_prepared(kReadStatement, 3, v, true);
       }
-      encode(r.get(), n);
+      append_rows(out, r.get(), o.stream);
       after = last;
       if (out.size() >= kFlushBytes) write_stdout(out);
       if (!more) return;
-    }
-  }
-
-  // encode appends the rows of a batch (of --stream only) to out.
-  void encode(const PGresult* r, int n) {
-    EventText e;
-    for (int i = 0; i < n; ++i) {
-      for (int col = 0; col < EVENT_COLUMNS; ++col) {
-        if (PQgetisnull(r, i, col)) {
-          e.data[col] = nullptr;
-          e.size[col] = 0;
-        } else {
-          e.data[col] = PQgetvalue(r, i, col);
-          e.size[col] = static_cast<std::size_t>(PQgetlength(r, i, col));
-        }
-      }
-      if (o.stream && (e.data[COL_STREAM] == nullptr || *o.stream != std::string_view(e.data[COL_STREAM], e.size[COL_STREAM])))
-        continue;
-      append_event(out, e);
     }
   }
 };

@@ -1,8 +1,9 @@
 // cli_jsonl_test.cpp: JSON Lines encoding of the chronicle client
-// (src/cli/jsonl.hpp).
+// (src/cli/jsonl.hpp), from binary-format fields.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 
 #include "jsonl.hpp"
 
@@ -16,11 +17,15 @@ std::string str(std::string_view s) {
   return out;
 }
 
-std::string ts(std::string_view s) {
+std::string ts(std::int64_t micros) {
   std::string out;
-  append_timestamp(out, s);
+  append_timestamp(out, micros);
   return out;
 }
+
+// Microseconds per day; day counts from 2000-01-01 checked against
+// PostgreSQL's to_json() under TimeZone UTC.
+constexpr std::int64_t kDay = 86400000000LL;
 
 TEST(CliJsonl, Strings) {
   EXPECT_EQ(str("cart-1"), "\"cart-1\"");
@@ -34,45 +39,101 @@ TEST(CliJsonl, Strings) {
 }
 
 TEST(CliJsonl, Timestamps) {
-  EXPECT_EQ(ts("2026-11-27 21:14:58.123456+00"), "\"2026-11-27T21:14:58.123456+00:00\"");
-  EXPECT_EQ(ts("2026-11-27 21:14:58+01"), "\"2026-11-27T21:14:58+01:00\"");
-  EXPECT_EQ(ts("2026-11-27 21:14:58.5-03:30"), "\"2026-11-27T21:14:58.5-03:30\"");
-  EXPECT_EQ(ts("1850-01-01 00:00:00+00:53:28"), "\"1850-01-01T00:00:00+00:53:28\"");
-  EXPECT_EQ(ts("infinity"), "\"infinity\"");
-  EXPECT_EQ(ts("-infinity"), "\"-infinity\"");
-  EXPECT_EQ(ts("0044-03-15 12:00:00+00 BC"), "\"0044-03-15T12:00:00+00:00 BC\"");
-  EXPECT_EQ(ts("12026-11-27 21:14:58+00"), "\"12026-11-27T21:14:58+00:00\"");
-  // Not ISO (another DateStyle): kept as it is, never cut.
-  EXPECT_EQ(ts("Fri Nov 27 21:14:58 2026 UTC"), "\"Fri Nov 27 21:14:58 2026 UTC\"");
-  EXPECT_EQ(ts("2026-11-27 21:1"), "\"2026-11-27 21:1\"");
-  EXPECT_EQ(ts(""), "\"\"");
+  EXPECT_EQ(ts(0), "\"2000-01-01T00:00:00+00:00\"");
+  EXPECT_EQ(ts(1), "\"2000-01-01T00:00:00.000001+00:00\"");
+  EXPECT_EQ(ts(123456), "\"2000-01-01T00:00:00.123456+00:00\"");
+  EXPECT_EQ(ts(500000), "\"2000-01-01T00:00:00.5+00:00\"");  // trailing zeros dropped
+  EXPECT_EQ(ts(-1), "\"1999-12-31T23:59:59.999999+00:00\"");
+  EXPECT_EQ(ts(59 * kDay + 3723000000LL), "\"2000-02-29T01:02:03+00:00\"");  // leap day
+  // 2026-11-27 21:14:58.1234: 9827 days after 2000-01-01.
+  EXPECT_EQ(ts(9827 * kDay + (21 * 3600 + 14 * 60 + 58) * 1000000LL + 123400),
+            "\"2026-11-27T21:14:58.1234+00:00\"");
+  // 1850-01-01: 54786 days before.
+  EXPECT_EQ(ts(-54786 * kDay), "\"1850-01-01T00:00:00+00:00\"");
+  EXPECT_EQ(ts(-54786 * kDay - 1), "\"1849-12-31T23:59:59.999999+00:00\"");
+  // 0001-01-01 is 730119 days before; the day before it is 1 BC (year 0).
+  EXPECT_EQ(ts(-730119 * kDay), "\"0001-01-01T00:00:00+00:00\"");
+  EXPECT_EQ(ts(-730120 * kDay), "\"0001-12-31T00:00:00+00:00 BC\"");
+  EXPECT_EQ(ts(-730485 * kDay), "\"0001-01-01T00:00:00+00:00 BC\"");
+  EXPECT_EQ(ts(-730486 * kDay), "\"0002-12-31T00:00:00+00:00 BC\"");
+  EXPECT_EQ(ts(std::numeric_limits<std::int64_t>::max()), "\"infinity\"");
+  EXPECT_EQ(ts(std::numeric_limits<std::int64_t>::min()), "\"-infinity\"");
+  // The largest timestamptz, 294276-12-31 23:59:59.999999 (PostgreSQL's
+  // END_TIMESTAMP - 1).
+  EXPECT_EQ(ts(9223371331199999999LL), "\"294276-12-31T23:59:59.999999+00:00\"");
 }
 
-EventText event(std::vector<const char*> v) {
-  EventText e;
-  for (int i = 0; i < EVENT_COLUMNS; ++i) {
-    e.data[i] = v[static_cast<std::size_t>(i)];
-    e.size[i] = e.data[i] == nullptr ? 0 : std::strlen(e.data[i]);
+// Binary is one event's fields in binary format, owning their bytes.
+struct Binary {
+  std::string bytes[EVENT_COLUMNS];
+  bool null[EVENT_COLUMNS] = {};
+  EventFields fields() const {
+    EventFields e;
+    for (int i = 0; i < EVENT_COLUMNS; ++i) {
+      e.data[i] = null[i] ? nullptr : bytes[i].data();
+      e.size[i] = null[i] ? 0 : bytes[i].size();
+    }
+    return e;
   }
-  return e;
+};
+
+std::string be(std::int64_t v, int n) {
+  std::string s;
+  for (int i = n - 1; i >= 0; --i) s.push_back(static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff));
+  return s;
+}
+
+Binary sample() {
+  Binary b;
+  b.bytes[COL_POSITION] = be(17, 8);
+  b.bytes[COL_STREAM] = "cart-1";
+  b.bytes[COL_VERSION] = be(3, 4);
+  b.bytes[COL_TYPE] = "item added";
+  b.bytes[COL_PAYLOAD] = std::string("\x01") + "{\"sku\": \"a\\\"b\", \"qty\": 2}";
+  b.null[COL_META] = true;
+  b.bytes[COL_VALID_FROM] = be(123456, 8);
+  b.bytes[COL_VALID_TO] = be(std::numeric_limits<std::int64_t>::max(), 8);
+  b.bytes[COL_RECORDED_AT] = be(200000, 8);
+  return b;
 }
 
 TEST(CliJsonl, Event) {
   std::string out;
-  append_event(out, event({"17", "cart-1", "3", "item added", "{\"sku\": \"a\\\"b\", \"qty\": 2}", nullptr,
-                           "2026-11-27 21:14:58.123456+00", "infinity", "2026-11-27 21:14:58.2+00"}));
+  append_event(out, sample().fields());
   EXPECT_EQ(out,
             "{\"position\":17,\"stream\":\"cart-1\",\"version\":3,\"type\":\"item added\","
             "\"payload\":{\"sku\": \"a\\\"b\", \"qty\": 2},\"meta\":null,"
-            "\"valid_from\":\"2026-11-27T21:14:58.123456+00:00\",\"valid_to\":\"infinity\","
-            "\"recorded_at\":\"2026-11-27T21:14:58.2+00:00\"}\n");
+            "\"valid_from\":\"2000-01-01T00:00:00.123456+00:00\",\"valid_to\":\"infinity\","
+            "\"recorded_at\":\"2000-01-01T00:00:00.2+00:00\"}\n");
   // Appends: a second event follows on its own line.
-  append_event(out, event({"18", "s\n", "1", "t", "null", "{}", "2026-01-01 00:00:00+00", "2026-01-02 00:00:00+00",
-                           "2026-01-01 00:00:01+00"}));
+  Binary b = sample();
+  b.bytes[COL_POSITION] = be(9223372036854775807LL, 8);
+  b.bytes[COL_STREAM] = "s\n";
+  b.bytes[COL_VERSION] = be(2147483647, 4);
+  b.bytes[COL_PAYLOAD] = "\x01null";
+  b.null[COL_META] = false;
+  b.bytes[COL_META] = "\x01{}";
+  append_event(out, b.fields());
   EXPECT_EQ(out.substr(out.find('\n') + 1),
-            "{\"position\":18,\"stream\":\"s\\n\",\"version\":1,\"type\":\"t\",\"payload\":null,\"meta\":{},"
-            "\"valid_from\":\"2026-01-01T00:00:00+00:00\",\"valid_to\":\"2026-01-02T00:00:00+00:00\","
-            "\"recorded_at\":\"2026-01-01T00:00:01+00:00\"}\n");
+            "{\"position\":9223372036854775807,\"stream\":\"s\\n\",\"version\":2147483647,\"type\":\"item added\","
+            "\"payload\":null,\"meta\":{},\"valid_from\":\"2000-01-01T00:00:00.123456+00:00\",\"valid_to\":\"infinity\","
+            "\"recorded_at\":\"2000-01-01T00:00:00.2+00:00\"}\n");
+}
+
+TEST(CliJsonl, BadBinaryIsRefused) {
+  std::string out;
+  Binary b = sample();
+  b.bytes[COL_POSITION] = "1234";
+  EXPECT_THROW(append_event(out, b.fields()), FormatError);
+  b = sample();
+  b.bytes[COL_PAYLOAD] = "{}";  // no jsonb version byte
+  EXPECT_THROW(append_event(out, b.fields()), FormatError);
+  b = sample();
+  b.bytes[COL_RECORDED_AT] = "2026";
+  EXPECT_THROW(append_event(out, b.fields()), FormatError);
+  b = sample();
+  b.null[COL_POSITION] = true;
+  EXPECT_THROW(append_event(out, b.fields()), FormatError);
 }
 
 }  // namespace
