@@ -77,19 +77,20 @@ bool Connection::try_connect(std::string& error, bool& bad_options, bool& needs_
     conn_ = nullptr;
   }
   std::vector<const char*> keys, values;
-  auto add = [&](const char* k, const std::string& v) {
-    if (!v.empty()) {
+  // Values must outlive the call: options_'s strings and literals only.
+  auto add = [&](const char* k, const char* v) {
+    if (*v != '\0') {
       keys.push_back(k);
-      values.push_back(v.c_str());
+      values.push_back(v);
     }
   };
   // dbname first: expand_dbname lets a connection string in it set the
   // other keywords, and the options after it override those.
-  add("dbname", options_.dbname);
-  add("host", options_.host);
-  add("port", options_.port);
-  add("user", options_.user);
-  if (password_) add("password", *password_);
+  add("dbname", options_.dbname.c_str());
+  add("host", options_.host.c_str());
+  add("port", options_.port.c_str());
+  add("user", options_.user.c_str());
+  if (password_) add("password", password_->c_str());
   add("fallback_application_name", "chronicle");
   add("client_encoding", "UTF8");  // JSON is UTF-8
   keys.push_back(nullptr);
