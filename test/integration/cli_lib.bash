@@ -44,7 +44,7 @@ oracle() {
 wait_lines() {
   local i
   for ((i = 0; i < $3 * 10; i++)); do
-    [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+    [ "$(wc -l 2>/dev/null <"$1" || echo 0)" -ge "$2" ] && return 0
     sleep 0.1
   done
   return 1
