@@ -58,20 +58,20 @@ fi
 check "the offset is the newest event" "$newest" "$(offset g1)"
 
 # --once: a failing COMMAND makes it exit 1 and leaves the offset alone.
-"$CLI" consume g2 ev --once -- false 2>"$WORK/once.err"
+"${FG[@]}" consume g2 ev --once -- false 2>"$WORK/once.err"
 check "consume --once exits 1 when COMMAND fails" 1 $?
 check "the offset has not moved" 0 "$(offset g2)"
-"$CLI" consume g2 ev --once --batch-size=1000 -- head -c 10 >/dev/null 2>"$WORK/once.err"
+"${FG[@]}" consume g2 ev --once --batch-size=1000 -- head -c 10 >/dev/null 2>"$WORK/once.err"
 check "a COMMAND that does not read its whole batch fails it" 1 $?
 grep -q "without reading its whole batch" "$WORK/once.err" && ok "and that is reported" || not_ok "and that is reported" "$(cat "$WORK/once.err")"
 check "the offset has still not moved" 0 "$(offset g2)"
-"$CLI" consume g2 ev --once --batch-size=64 -- sh -c 'cat >>"$0"' "$WORK/once"
+"${FG[@]}" consume g2 ev --once --batch-size=64 -- sh -c 'cat >>"$0"' "$WORK/once"
 check "consume --once exits 0 when all is delivered" 0 $?
 same_file "consume --once delivered everything" "$WORK/all" "$WORK/once"
 check "and committed the newest event" "$newest" "$(offset g2)"
-"$CLI" consume g2 ev --once -- false
+"${FG[@]}" consume g2 ev --once -- false
 check "with nothing left, --once exits 0 without running COMMAND" 0 $?
-"$CLI" consume g3 ev --once -- /nonexistent/command 2>"$WORK/exec.err"
+"${FG[@]}" consume g3 ev --once -- /nonexistent/command 2>"$WORK/exec.err"
 check "a COMMAND that cannot be run: exit 1" 1 $?
 grep -q 'could not run "/nonexistent/command": No such file or directory' "$WORK/exec.err" && ok "and a clear message" || not_ok "and a clear message" "$(cat "$WORK/exec.err")"
 
@@ -94,7 +94,7 @@ kill -KILL "$victim"
 wait "$victim" 2>/dev/null
 at_kill=$(offset g4)
 wait "$w"
-DIR="$WORK/batches" "$CLI" consume g4 ev --batch-size=10 --once -- sh "$WORK/sink.sh"
+DIR="$WORK/batches" "${FG[@]}" consume g4 ev --batch-size=10 --once -- sh "$WORK/sink.sh"
 check "restarted after SIGKILL, consume --once exits 0" 0 $?
 oracle ev >"$WORK/all"
 newest=$(sql "SELECT max(position) FROM ev")
@@ -118,7 +118,7 @@ wait "$member"
 check "consume exits 0 on SIGTERM mid-stream" 0 $?
 check "the offset is the last event the sink got" "$(last_position "$WORK/term")" "$(offset g5)"
 if [ "$(offset g5)" -lt "$newest" ]; then ok "stopped mid-stream"; else not_ok "stopped mid-stream" "all consumed already"; fi
-"$CLI" consume g5 ev --batch-size=20 --once -- sh -c 'cat >>"$0"' "$WORK/term"
+"${FG[@]}" consume g5 ev --batch-size=20 --once -- sh -c 'cat >>"$0"' "$WORK/term"
 same_file "stopped and restarted: nothing lost, nothing repeated" "$WORK/all" "$WORK/term"
 
 # A connection cut by the server mid-stream: reported, retried, and the

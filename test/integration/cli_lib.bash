@@ -3,6 +3,8 @@
 
 # The client under test: the one `make install` put beside pg_config --bindir.
 CLI=${CHRONICLE_CLI:-$PGBIN/chronicle}
+# Runs in the foreground are bounded: a client that loops fails its check.
+FG=(timeout -s KILL 120 "$CLI")
 # Clusters go to ${CLI_IT_DIR}-NAME (default /tmp/chronicle-cli-NAME).
 CLI_IT_DIR=${CLI_IT_DIR:-/tmp/chronicle-cli}
 export PGTZ=${PGTZ:-UTC}

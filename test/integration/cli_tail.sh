@@ -22,22 +22,22 @@ INSERT INTO ev (stream, type, payload, valid_from) VALUES ('bc', 't', '"x"', '00
 SELECT chronicle.retract('ev', 1);
 SQL
 oracle ev >"$WORK/expected"
-"$CLI" tail ev >"$WORK/got"
+"${FG[@]}" tail ev >"$WORK/got"
 check "tail exits 0" 0 $?
 same_file "tail --from-start prints what row_to_json prints" "$WORK/expected" "$WORK/got"
-PGTZ=Asia/Kolkata "$CLI" tail ev --from-start >"$WORK/got"
+PGTZ=Asia/Kolkata "${FG[@]}" tail ev --from-start >"$WORK/got"
 same_file "timestamps are UTC whatever the session time zone" "$WORK/expected" "$WORK/got"
-"$CLI" tail ev --from=2 --batch-size=1 >"$WORK/got"
+"${FG[@]}" tail ev --from=2 --batch-size=1 >"$WORK/got"
 same_file "--from=2 --batch-size=1 prints the events after position 2" <(tail -n +3 "$WORK/expected") "$WORK/got"
-"$CLI" tail ev --stream=old >"$WORK/got"
+"${FG[@]}" tail ev --stream=old >"$WORK/got"
 same_file "--stream prints one stream" <(oracle ev "WHERE stream = 'old'") "$WORK/got"
-check "--from-now without --follow prints nothing" "" "$("$CLI" tail ev --from-now)"
+check "--from-now without --follow prints nothing" "" "$("${FG[@]}" tail ev --from-now)"
 
 # A tracked table: its name or its event table's give the same.
 sql "CREATE TABLE items (id int PRIMARY KEY, name text); SELECT chronicle.track('items');
      INSERT INTO items SELECT i, 'n' || i FROM generate_series(1, 30) i; UPDATE items SET name = 'x' WHERE id < 5" >/dev/null
 oracle items_events >"$WORK/expected"
-"$CLI" tail items --batch-size=7 >"$WORK/got"
+"${FG[@]}" tail items --batch-size=7 >"$WORK/got"
 same_file "tail of a tracked table is its event table's" "$WORK/expected" "$WORK/got"
 
 # --follow while 4 writers commit overlapping transactions (two events

@@ -10,7 +10,7 @@ cli_cluster usage
 
 # run ARGS...: runs the client, keeping its status, stdout and stderr.
 run() {
-  "$CLI" "$@" >"$WORK/out" 2>"$WORK/err"
+  "${FG[@]}" "$@" >"$WORK/out" 2>"$WORK/err"
   RC=$?
   OUT=$(cat "$WORK/out")
   ERR=$(cat "$WORK/err")
@@ -74,7 +74,7 @@ run tail ev -U nobody -d postgres
 
 # A reader that goes away (| head) ends the client like any filter, quietly.
 sql "INSERT INTO ev (stream, type, payload) SELECT 's', 't', '{}' FROM generate_series(1, 100000)" >/dev/null
-first=$("$CLI" tail ev 2>"$WORK/err" | head -1)
+first=$("${FG[@]}" tail ev 2>"$WORK/err" | head -1)
 check "tail | head -1: the first event, nothing on stderr" '{"position":1,"stream":"s","version":1|' \
   "$(echo "$first" | cut -c1-38)|$(cat "$WORK/err")"
 
