@@ -65,7 +65,7 @@ const char kTailHelp[] =
     "      --from-now           start after the newest event (the default with --follow)\n"
     "  -f, --follow             keep waiting for new events (LISTEN), until SIGINT/SIGTERM\n"
     "      --stream=STREAM      print the events of this stream only\n"
-    "      --batch-size=N       events per read (default 10000)\n"
+    "      --batch-size=N       events per read (default 1000)\n"
     "      --poll-interval=SECS read anyway after SECS without a notification (default 10)\n"
     "      --retries=N          give up after N failed reconnections (default: never)\n";
 

@@ -234,7 +234,7 @@ Options parse_options(const std::vector<std::string>& args) {
       break;
   }
   if (o.table.empty()) throw UsageError("the TABLE must not be empty");
-  if (o.batch_size == 0) o.batch_size = o.command == Command::Consume ? 1000 : 10000;
+  if (o.batch_size == 0) o.batch_size = 1000;
   return o;
 }
 

@@ -31,7 +31,7 @@ TEST(CliOptions, TailDefaults) {
   EXPECT_EQ(o.from, From::Default);
   EXPECT_FALSE(o.follow);
   EXPECT_FALSE(o.stream.has_value());
-  EXPECT_EQ(o.batch_size, 10000);
+  EXPECT_EQ(o.batch_size, 1000);
   EXPECT_FALSE(o.retries.has_value());
 }
 
