@@ -2,6 +2,7 @@
 #include "jsonl.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 namespace chronicle::cli {
@@ -27,18 +28,40 @@ constexpr std::int64_t kMicrosPerDay = 86400000000LL;
 // Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
 constexpr std::int64_t kPgEpochDays = 10957;
 
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+// kDigits2[2n], kDigits2[2n+1] are the two digits of n < 100.
+constexpr char kDigits2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// put2 writes the two digits of v < 100.
+char* put2(char* p, int v) {
+  p[0] = kDigits2[2 * v];
+  p[1] = kDigits2[2 * v + 1];
+  return p + 2;
 }
 
-// append_digits appends v (>= 0) zero-padded to width digits at least.
-void append_digits(std::string& out, std::int64_t v, int width) {
+// put_int writes v in decimal.
+char* put_int(char* p, std::int64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+
+// put_digits writes v (>= 0) zero-padded to width digits at least.
+char* put_digits(char* p, std::int64_t v, int width) {
   char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  for (int n = static_cast<int>(r.ptr - buf); n < width; ++n) out.push_back('0');
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+  char* e = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  for (int n = static_cast<int>(e - buf); n < width; ++n) *p++ = '0';
+  for (char* b = buf; b < e; ++b) *p++ = *b;
+  return p;
+}
+
+template <std::size_t N>
+char* put_lit(char* p, const char (&lit)[N]) {
+  std::memcpy(p, lit, N - 1);
+  return p + N - 1;
+}
+
+char* put_bytes(char* p, const char* data, std::size_t n) {
+  std::memcpy(p, data, n);
+  return p + n;
 }
 
 // civil_from_days turns days since 1970-01-01 into a proleptic Gregorian
@@ -65,28 +88,125 @@ void need_size(const EventFields& e, int col, std::size_t n) {
   if (e.size[col] != n) throw FormatError("unexpected binary size of a number or timestamp");
 }
 
-// append_jsonb appends a jsonb field: version byte 1, then its text.
-void append_jsonb(std::string& out, const EventFields& e, int col) {
-  if (e.data[col] == nullptr) {
-    out.append("null", 4);
-    return;
-  }
+// kNull is JSON's null.
+constexpr char kNull[] = "null";
+
+// put_jsonb writes a jsonb field: version byte 1, then its text.
+char* put_jsonb(char* p, const EventFields& e, int col) {
+  if (e.data[col] == nullptr) return put_lit(p, kNull);
   if (e.size[col] < 1 || e.data[col][0] != 1) throw FormatError("unexpected jsonb binary version");
-  out.append(e.data[col] + 1, e.size[col] - 1);
+  return put_bytes(p, e.data[col] + 1, e.size[col] - 1);
 }
 
-void append_text(std::string& out, const EventFields& e, int col) {
-  if (e.data[col] == nullptr) out.append("null", 4);
-  else append_json_string(out, std::string_view(e.data[col], e.size[col]));
+char* put_string(char* p, std::string_view s);
+char* put_timestamp(char* p, std::int64_t micros);
+
+char* put_text(char* p, const EventFields& e, int col) {
+  if (e.data[col] == nullptr) return put_lit(p, kNull);
+  return put_string(p, std::string_view(e.data[col], e.size[col]));
 }
 
-void append_timestamp_field(std::string& out, const EventFields& e, int col) {
-  if (e.data[col] == nullptr) {
-    out.append("null", 4);
-    return;
-  }
+char* put_timestamp_field(char* p, const EventFields& e, int col) {
+  if (e.data[col] == nullptr) return put_lit(p, kNull);
   need_size(e, col, 8);
-  append_timestamp(out, read_int64(e.data[col]));
+  return put_timestamp(p, read_int64(e.data[col]));
+}
+
+// kMaxTimestamp bounds what put_timestamp writes.
+constexpr std::size_t kMaxTimestamp = 48;
+
+// put_string writes s as a JSON string: at most 6 * size + 2 bytes.
+char* put_string(char* p, std::string_view s) {
+  static const char hex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    char esc = kEscape.e[c];
+    if (esc == 0) {
+      *p++ = ch;
+    } else if (esc == 'u') {
+      p = put_lit(p, "\\u00");
+      *p++ = hex[c >> 4];
+      *p++ = hex[c & 15];
+    } else {
+      *p++ = '\\';
+      *p++ = esc;
+    }
+  }
+  *p++ = '"';
+  return p;
+}
+
+char* put_timestamp(char* p, std::int64_t micros) {
+  if (micros == std::numeric_limits<std::int64_t>::max()) return put_lit(p, "\"infinity\"");
+  if (micros == std::numeric_limits<std::int64_t>::min()) return put_lit(p, "\"-infinity\"");
+  std::int64_t days = micros / kMicrosPerDay;
+  std::int64_t rest = micros % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  std::int64_t year;
+  int month, day;
+  civil_from_days(days + kPgEpochDays, year, month, day);
+  const bool bc = year <= 0;
+  *p++ = '"';
+  const std::int64_t y = bc ? 1 - year : year;
+  if (y >= 1000 && y <= 9999) {
+    p = put2(p, static_cast<int>(y / 100));
+    p = put2(p, static_cast<int>(y % 100));
+  } else {
+    p = put_digits(p, y, 4);
+  }
+  *p++ = '-';
+  p = put2(p, month);
+  *p++ = '-';
+  p = put2(p, day);
+  *p++ = 'T';
+  const int secs = static_cast<int>(rest / 1000000);
+  p = put2(p, secs / 3600);
+  *p++ = ':';
+  p = put2(p, secs / 60 % 60);
+  *p++ = ':';
+  p = put2(p, secs % 60);
+  int frac = static_cast<int>(rest % 1000000);
+  if (frac != 0) {
+    int width = 6;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --width;
+    }
+    *p++ = '.';
+    p = put_digits(p, frac, width);
+  }
+  p = put_lit(p, "+00:00");
+  if (bc) p = put_lit(p, " BC");
+  *p++ = '"';
+  return p;
+}
+
+// write_event writes one event and its newline.
+char* write_event(char* p, const EventFields& e) {
+  p = put_lit(p, "{\"position\":");
+  p = put_int(p, read_int64(e.data[COL_POSITION]));
+  p = put_lit(p, ",\"stream\":");
+  p = put_text(p, e, COL_STREAM);
+  p = put_lit(p, ",\"version\":");
+  p = put_int(p, read_int32(e.data[COL_VERSION]));
+  p = put_lit(p, ",\"type\":");
+  p = put_text(p, e, COL_TYPE);
+  p = put_lit(p, ",\"payload\":");
+  p = put_jsonb(p, e, COL_PAYLOAD);
+  p = put_lit(p, ",\"meta\":");
+  p = put_jsonb(p, e, COL_META);
+  p = put_lit(p, ",\"valid_from\":");
+  p = put_timestamp_field(p, e, COL_VALID_FROM);
+  p = put_lit(p, ",\"valid_to\":");
+  p = put_timestamp_field(p, e, COL_VALID_TO);
+  p = put_lit(p, ",\"recorded_at\":");
+  p = put_timestamp_field(p, e, COL_RECORDED_AT);
+  p = put_lit(p, "}\n");
+  return p;
 }
 
 }  // namespace
@@ -99,73 +219,17 @@ std::int64_t read_int64(const char* p) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
-  static const char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    char esc = kEscape.e[c];
-    if (esc == 0) continue;
-    out.append(s.data() + start, i - start);
-    start = i + 1;
-    out.push_back('\\');
-    if (esc == 'u') {
-      out.append("u00", 3);
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    } else {
-      out.push_back(esc);
-    }
-  }
-  out.append(s.data() + start, s.size() - start);
-  out.push_back('"');
+  const std::size_t old = out.size();
+  out.resize(old + 6 * s.size() + 2);
+  char* end = put_string(&out[old], s);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 void append_timestamp(std::string& out, std::int64_t micros) {
-  if (micros == std::numeric_limits<std::int64_t>::max()) {
-    out.append("\"infinity\"", 10);
-    return;
-  }
-  if (micros == std::numeric_limits<std::int64_t>::min()) {
-    out.append("\"-infinity\"", 11);
-    return;
-  }
-  std::int64_t days = micros / kMicrosPerDay;
-  std::int64_t rest = micros % kMicrosPerDay;
-  if (rest < 0) {
-    rest += kMicrosPerDay;
-    --days;
-  }
-  std::int64_t year;
-  int month, day;
-  civil_from_days(days + kPgEpochDays, year, month, day);
-  const bool bc = year <= 0;
-  out.push_back('"');
-  append_digits(out, bc ? 1 - year : year, 4);
-  out.push_back('-');
-  append_digits(out, month, 2);
-  out.push_back('-');
-  append_digits(out, day, 2);
-  out.push_back('T');
-  const std::int64_t secs = rest / 1000000;
-  append_digits(out, secs / 3600, 2);
-  out.push_back(':');
-  append_digits(out, secs / 60 % 60, 2);
-  out.push_back(':');
-  append_digits(out, secs % 60, 2);
-  std::int64_t frac = rest % 1000000;
-  if (frac != 0) {
-    int width = 6;
-    while (frac % 10 == 0) {
-      frac /= 10;
-      --width;
-    }
-    out.push_back('.');
-    append_digits(out, frac, width);
-  }
-  out.append("+00:00", 6);
-  if (bc) out.append(" BC", 3);
-  out.push_back('"');
+  const std::size_t old = out.size();
+  out.resize(old + kMaxTimestamp);
+  char* end = put_timestamp(&out[old], micros);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 void append_event(std::string& out, const EventFields& e) {
@@ -173,25 +237,19 @@ void append_event(std::string& out, const EventFields& e) {
     throw FormatError("an event without position or version");
   need_size(e, COL_POSITION, 8);
   need_size(e, COL_VERSION, 4);
-  out.append("{\"position\":", 12);
-  append_int(out, read_int64(e.data[COL_POSITION]));
-  out.append(",\"stream\":", 10);
-  append_text(out, e, COL_STREAM);
-  out.append(",\"version\":", 11);
-  append_int(out, read_int32(e.data[COL_VERSION]));
-  out.append(",\"type\":", 8);
-  append_text(out, e, COL_TYPE);
-  out.append(",\"payload\":", 11);
-  append_jsonb(out, e, COL_PAYLOAD);
-  out.append(",\"meta\":", 8);
-  append_jsonb(out, e, COL_META);
-  out.append(",\"valid_from\":", 14);
-  append_timestamp_field(out, e, COL_VALID_FROM);
-  out.append(",\"valid_to\":", 12);
-  append_timestamp_field(out, e, COL_VALID_TO);
-  out.append(",\"recorded_at\":", 15);
-  append_timestamp_field(out, e, COL_RECORDED_AT);
-  out.append("}\n", 2);
+  // Room for the worst case, written through a pointer, then trimmed.
+  const std::size_t bound = 256 + 3 * kMaxTimestamp + 6 * (e.size[COL_STREAM] + e.size[COL_TYPE]) +
+                            e.size[COL_PAYLOAD] + e.size[COL_META];
+  const std::size_t old = out.size();
+  out.resize(old + bound);
+  char* p = &out[old];
+  try {
+    p = write_event(p, e);
+  } catch (...) {
+    out.resize(old);
+    throw;
+  }
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 }  // namespace chronicle::cli

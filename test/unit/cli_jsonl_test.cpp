@@ -121,7 +121,7 @@ TEST(CliJsonl, Event) {
 }
 
 TEST(CliJsonl, BadBinaryIsRefused) {
-  std::string out;
+  std::string out = "kept\n";
   Binary b = sample();
   b.bytes[COL_POSITION] = "1234";
   EXPECT_THROW(append_event(out, b.fields()), FormatError);
@@ -134,6 +134,23 @@ TEST(CliJsonl, BadBinaryIsRefused) {
   b = sample();
   b.null[COL_POSITION] = true;
   EXPECT_THROW(append_event(out, b.fields()), FormatError);
+  EXPECT_EQ(out, "kept\n");  // a refused event leaves nothing behind
+}
+
+TEST(CliJsonl, LongFieldsAndEveryByte) {
+  Binary b = sample();
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  b.bytes[COL_STREAM] = all + all;
+  b.bytes[COL_TYPE] = std::string(100000, '\n');
+  b.bytes[COL_PAYLOAD] = "\x01" + std::string(300000, '7');
+  std::string out;
+  append_event(out, b.fields());
+  std::string stream;
+  append_json_string(stream, all + all);
+  EXPECT_NE(out.find(",\"stream\":" + stream + ",\"version\":3,"), std::string::npos);
+  EXPECT_EQ(out.size(), 12 + 2 + 10 + stream.size() + 11 + 1 + 8 + 200002 + 11 + 300000 + 8 + 4 + 14 + 34 + 12 + 10 + 15 + 29 + 2);
+  EXPECT_EQ(out.back(), '\n');
 }
 
 }  // namespace
