@@ -45,6 +45,20 @@ std::optional<std::string> prompt_password() {
   return pw;
 }
 
+// notice_to_stderr prints the server's notices and warnings (and libpq's
+// own, such as a FATAL ending the session) as the client's messages.
+extern "C" void notice_to_stderr(void*, const char* message) {
+  std::string m = message;
+  for (const char* prefix : {"NOTICE:  ", "WARNING:  ", "INFO:  ", "FATAL:  ", "ERROR:  "})
+    if (m.rfind(prefix, 0) == 0) {
+      std::string level(prefix, std::strlen(prefix) - 3);
+      for (char& c : level) c = static_cast<char>(c - 'A' + 'a');
+      report(("server " + level).c_str(), m.substr(std::strlen(prefix)));
+      return;
+    }
+  report("server", m);
+}
+
 std::string field(const PGresult* r, int code) {
   const char* v = r == nullptr ? nullptr : PQresultErrorField(r, code);
   return v == nullptr ? "" : v;
@@ -102,7 +116,10 @@ bool Connection::try_connect(std::string& error, bool& bad_options, bool& needs_
     needs_password = false;
     return false;
   }
-  if (PQstatus(conn_) == CONNECTION_OK) return true;
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    PQsetNoticeProcessor(conn_, notice_to_stderr, nullptr);
+    return true;
+  }
   error = PQerrorMessage(conn_);
   needs_password = PQconnectionNeedsPassword(conn_) != 0;
   // libpq reports refused options without trying the server.
