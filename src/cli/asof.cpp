@@ -10,6 +10,7 @@
 
 namespace chronicle::cli {
 
+// run_as_of dumps a tracked table as it was (commands.hpp).
 int run_as_of(const Options& o) {
   Connection c(o.conn);
   c.setup = [](Connection& conn) { conn.exec("SET DateStyle = ISO"); };

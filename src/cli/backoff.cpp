@@ -10,6 +10,7 @@ Backoff::Backoff(double initial_seconds, double max_seconds, double jitter, std:
     : initial_(initial_seconds), max_(std::max(max_seconds, initial_seconds)),
       jitter_(std::clamp(jitter, 0.0, 1.0)), state_(seed == 0 ? 1 : seed) {}
 
+// next returns the next delay and counts the attempt.
 double Backoff::next() {
   // initial * 2^attempts, capped (the exponent too, against overflow).
   double base = std::min(max_, initial_ * std::ldexp(1.0, std::min(attempts_, 60)));

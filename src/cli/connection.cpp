@@ -59,6 +59,7 @@ extern "C" void notice_to_stderr(void*, const char* message) {
   report("server", m);
 }
 
+// field returns a field of a result's error ("" when absent).
 std::string field(const PGresult* r, int code) {
   const char* v = r == nullptr ? nullptr : PQresultErrorField(r, code);
   return v == nullptr ? "" : v;
@@ -66,6 +67,7 @@ std::string field(const PGresult* r, int code) {
 
 }  // namespace
 
+// validate_conninfo refuses a connection string libpq cannot parse.
 void validate_conninfo(const std::string& dbname) {
   if (!looks_like_conninfo(dbname)) return;
   char* err = nullptr;
@@ -81,10 +83,12 @@ void validate_conninfo(const std::string& dbname) {
 
 Connection::Connection(ConnOptions options) : options_(std::move(options)) {}
 
+// ~Connection closes the session.
 Connection::~Connection() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
+// try_connect makes one attempt to connect; on failure it says why.
 bool Connection::try_connect(std::string& error, bool& bad_options, bool& needs_password) {
   if (conn_ != nullptr) {
     PQfinish(conn_);
@@ -131,6 +135,7 @@ bool Connection::try_connect(std::string& error, bool& bad_options, bool& needs_
   return false;
 }
 
+// connect opens the session at start, prompting for a password when needed.
 void Connection::connect() {
   validate_conninfo(options_.dbname);
   if (options_.force_password && !password_) password_ = prompt_password();
@@ -145,6 +150,7 @@ void Connection::connect() {
   if (setup) setup(*this);
 }
 
+// reconnect retries with backoff after err, reporting each attempt.
 bool Connection::reconnect(const DbError& err, Backoff& backoff, std::optional<int> retries) {
   report("warning", std::string("connection lost: ") + err.what());
   for (;;) {
@@ -174,12 +180,14 @@ bool Connection::reconnect(const DbError& err, Backoff& backoff, std::optional<i
   }
 }
 
+// lost_error describes a broken connection with libpq's message.
 DbError Connection::lost_error(const std::string& fallback) const {
   std::string m = conn_ != nullptr ? PQerrorMessage(conn_) : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
   return DbError(m.empty() ? fallback : m, "08006", true);
 }
 
+// check turns a failed result into a DbError, lost when the session is gone.
 void Connection::check(const PGresult* r) const {
   ExecStatusType st = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE || st == PGRES_COPY_OUT)
@@ -197,23 +205,27 @@ void Connection::check(const PGresult* r) const {
   throw DbError(msg, state, lost, field(r, PG_DIAG_MESSAGE_DETAIL), field(r, PG_DIAG_MESSAGE_HINT));
 }
 
+// exec runs sql and checks its result.
 Result Connection::exec(const std::string& sql) {
   Result r(PQexec(conn_, sql.c_str()), &PQclear);
   check(r.get());
   return r;
 }
 
+// exec_params runs sql with text parameters and checks its result.
 Result Connection::exec_params(const std::string& sql, int n, const char* const* values) {
   Result r(PQexecParams(conn_, sql.c_str(), n, nullptr, values, nullptr, nullptr, 0), &PQclear);
   check(r.get());
   return r;
 }
 
+// prepare makes the named statement.
 void Connection::prepare(const std::string& name, const std::string& sql, int nparams) {
   Result r(PQprepare(conn_, name.c_str(), sql.c_str(), nparams, nullptr), &PQclear);
   check(r.get());
 }
 
+// send_prepared sends a prepared statement without waiting for it.
 void Connection::send_prepared(const std::string& name, int n, const char* const* values, bool binary) {
   if (!PQsendQueryPrepared(conn_, name.c_str(), n, values, nullptr, nullptr, binary ? 1 : 0)) {
     if (PQstatus(conn_) != CONNECTION_OK) throw lost_error("could not send the query");
@@ -221,6 +233,7 @@ void Connection::send_prepared(const std::string& name, int n, const char* const
   }
 }
 
+// get_result waits for the query sent last and checks its result.
 Result Connection::get_result() {
   // Read to the end of the query so that the connection is ready for the
   // next; an error among the results wins.
@@ -234,6 +247,7 @@ Result Connection::get_result() {
   return res;
 }
 
+// quote_ident quotes an identifier (libpq, the session's encoding).
 std::string Connection::quote_ident(const std::string& name) const {
   char* q = PQescapeIdentifier(conn_, name.c_str(), name.size());
   if (q == nullptr) throw DbError(PQerrorMessage(conn_), "", false);
@@ -242,6 +256,7 @@ std::string Connection::quote_ident(const std::string& name) const {
   return s;
 }
 
+// quote_literal quotes a literal (libpq, the session's encoding).
 std::string Connection::quote_literal(const std::string& value) const {
   char* q = PQescapeLiteral(conn_, value.c_str(), value.size());
   if (q == nullptr) throw DbError(PQerrorMessage(conn_), "", false);
@@ -250,6 +265,7 @@ std::string Connection::quote_literal(const std::string& value) const {
   return s;
 }
 
+// drain_notifications counts and frees the notifications received.
 int Connection::drain_notifications() {
   if (!PQconsumeInput(conn_)) throw lost_error("connection lost");
   int n = 0;

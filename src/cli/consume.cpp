@@ -129,6 +129,7 @@ void wait_for_events(Connection& c, const Options& o) {
 
 }  // namespace
 
+// run_consume feeds the group's batches to COMMAND until stopped (commands.hpp).
 int run_consume(const Options& o) {
   Connection c(o.conn);
   c.setup = [&o](Connection& conn) { setup_session(conn, o); };

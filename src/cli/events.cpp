@@ -10,6 +10,7 @@ namespace chronicle::cli {
 const char* const kEventColumns =
     "position, stream, version, type, payload, meta, valid_from, valid_to, recorded_at";
 
+// append_rows appends a result's events as JSON Lines (commands.hpp).
 void append_rows(std::string& out, const PGresult* r, const std::optional<std::string>& stream) {
   const int n = PQntuples(r);
   EventFields e;

@@ -53,12 +53,14 @@ char* put_digits(char* p, std::int64_t v, int width) {
   return p;
 }
 
+// put_lit writes a string literal without its terminating NUL.
 template <std::size_t N>
 char* put_lit(char* p, const char (&lit)[N]) {
   std::memcpy(p, lit, N - 1);
   return p + N - 1;
 }
 
+// put_bytes writes n bytes.
 char* put_bytes(char* p, const char* data, std::size_t n) {
   std::memcpy(p, data, n);
   return p + n;
@@ -78,12 +80,14 @@ void civil_from_days(std::int64_t z, std::int64_t& y, int& m, int& d) {
   y = yoe + era * 400 + (m <= 2);
 }
 
+// read_int32 decodes a big-endian int4 (binary format).
 std::int32_t read_int32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return static_cast<std::int32_t>((std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) |
                                    (std::uint32_t{u[2]} << 8) | std::uint32_t{u[3]});
 }
 
+// need_size refuses a fixed-size field of another size.
 void need_size(const EventFields& e, int col, std::size_t n) {
   if (e.size[col] != n) throw FormatError("unexpected binary size of a number or timestamp");
 }
@@ -101,11 +105,13 @@ char* put_jsonb(char* p, const EventFields& e, int col) {
 char* put_string(char* p, std::string_view s);
 char* put_timestamp(char* p, std::int64_t micros);
 
+// put_text writes a text field as a JSON string (or null).
 char* put_text(char* p, const EventFields& e, int col) {
   if (e.data[col] == nullptr) return put_lit(p, kNull);
   return put_string(p, std::string_view(e.data[col], e.size[col]));
 }
 
+// put_timestamp_field writes a timestamptz field (or null).
 char* put_timestamp_field(char* p, const EventFields& e, int col) {
   if (e.data[col] == nullptr) return put_lit(p, kNull);
   need_size(e, col, 8);
@@ -137,6 +143,7 @@ char* put_string(char* p, std::string_view s) {
   return p;
 }
 
+// put_timestamp writes a timestamptz as append_timestamp describes.
 char* put_timestamp(char* p, std::int64_t micros) {
   if (micros == std::numeric_limits<std::int64_t>::max()) return put_lit(p, "\"infinity\"");
   if (micros == std::numeric_limits<std::int64_t>::min()) return put_lit(p, "\"-infinity\"");
@@ -211,6 +218,7 @@ char* write_event(char* p, const EventFields& e) {
 
 }  // namespace
 
+// read_int64 decodes a big-endian int8 (jsonl.hpp).
 std::int64_t read_int64(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   std::uint64_t v = 0;
@@ -218,6 +226,7 @@ std::int64_t read_int64(const char* p) {
   return static_cast<std::int64_t>(v);
 }
 
+// append_json_string appends s as a JSON string (jsonl.hpp).
 void append_json_string(std::string& out, std::string_view s) {
   const std::size_t old = out.size();
   out.resize(old + 6 * s.size() + 2);
@@ -225,6 +234,7 @@ void append_json_string(std::string& out, std::string_view s) {
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
+// append_timestamp appends a timestamptz as a JSON string (jsonl.hpp).
 void append_timestamp(std::string& out, std::int64_t micros) {
   const std::size_t old = out.size();
   out.resize(old + kMaxTimestamp);
@@ -232,6 +242,7 @@ void append_timestamp(std::string& out, std::int64_t micros) {
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
+// append_event appends one event as a JSON line (jsonl.hpp).
 void append_event(std::string& out, const EventFields& e) {
   if (e.data[COL_POSITION] == nullptr || e.data[COL_VERSION] == nullptr)
     throw FormatError("an event without position or version");

@@ -100,6 +100,7 @@ const char kAsOfHelp[] =
     "      --valid-at=V         valid time (any timestamptz input)\n"
     "      --format=FORMAT      csv (with a header, the default) or json (JSON Lines)\n";
 
+// print_help prints the help of a command, or the general one.
 void print_help(Command c) {
   const char* text = c == Command::Tail ? kTailHelp : c == Command::Consume ? kConsumeHelp
                      : c == Command::AsOf ? kAsOfHelp : kUsage;
@@ -112,6 +113,7 @@ void print_help(Command c) {
 }  // namespace
 }  // namespace chronicle::cli
 
+// main parses the command line and runs the command.
 int main(int argc, char** argv) {
   using namespace chronicle::cli;
   Options o;

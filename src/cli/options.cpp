@@ -43,18 +43,21 @@ struct Given {
   std::string typed;  // as the user wrote it, for messages
 };
 
+// find_long finds an option by its long name.
 const Spec* find_long(const std::string& name) {
   for (const Spec& s : kSpecs)
     if (name == s.name) return &s;
   return nullptr;
 }
 
+// find_short finds an option by its letter.
 const Spec* find_short(char c) {
   for (const Spec& s : kSpecs)
     if (s.letter == c) return &s;
   return nullptr;
 }
 
+// parse_command reads the name of a command.
 Command parse_command(const std::string& word) {
   if (word == "tail") return Command::Tail;
   if (word == "consume") return Command::Consume;
@@ -62,6 +65,7 @@ Command parse_command(const std::string& word) {
   throw UsageError("unknown command \"" + word + "\" (commands: tail, consume, as-of)");
 }
 
+// command_mask is the mask of a command in Spec::commands.
 unsigned command_mask(Command c) {
   switch (c) {
     case Command::Tail: return kTail;
@@ -72,6 +76,7 @@ unsigned command_mask(Command c) {
   return kAll;
 }
 
+// parse_seconds parses a number of seconds, 0.01 to 86400.
 double parse_seconds(const std::string& text, const std::string& what) {
   errno = 0;
   char* end = nullptr;
@@ -120,6 +125,7 @@ void apply(Options& o, const Given& g) {
 
 }  // namespace
 
+// command_name is a command's name as typed (options.hpp).
 const char* command_name(Command c) {
   switch (c) {
     case Command::Tail: return "tail";
@@ -130,6 +136,7 @@ const char* command_name(Command c) {
   return "";
 }
 
+// parse_int parses a whole decimal integer within bounds (options.hpp).
 std::int64_t parse_int(const std::string& text, std::int64_t lo, std::int64_t hi, const std::string& what) {
   bool ok = !text.empty() && text.size() <= 19;
   for (char c : text) ok = ok && c >= '0' && c <= '9';
@@ -145,12 +152,14 @@ std::int64_t parse_int(const std::string& text, std::int64_t lo, std::int64_t hi
   return v;
 }
 
+// parse_options parses main()'s arguments (options.hpp).
 Options parse_options(int argc, const char* const* argv) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   return parse_options(args);
 }
 
+// parse_options parses the arguments after the program name (options.hpp).
 Options parse_options(const std::vector<std::string>& args) {
   std::vector<Given> given;
   std::vector<std::string> positional;

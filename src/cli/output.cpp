@@ -10,6 +10,7 @@
 
 namespace chronicle::cli {
 
+// write_all writes all of data (output.hpp).
 WriteStatus write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = write(fd, data.data(), data.size());
@@ -22,6 +23,7 @@ WriteStatus write_all(int fd, std::string_view data) {
   return WriteStatus::Ok;
 }
 
+// write_stdout writes buf to standard output and clears it (output.hpp).
 void write_stdout(std::string& buf) {
   WriteStatus st = write_all(STDOUT_FILENO, buf);
   if (st == WriteStatus::BrokenPipe) {

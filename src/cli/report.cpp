@@ -7,6 +7,7 @@
 
 namespace chronicle::cli {
 
+// report prints a message on stderr (report.hpp).
 void report(const char* level, const std::string& message) {
   std::string m = message;
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
@@ -14,6 +15,7 @@ void report(const char* level, const std::string& message) {
   std::fflush(stderr);
 }
 
+// report_db prints a server error with its detail and hint.
 void report_db(const char* level, const DbError& e) {
   report(level, e.what());
   if (!e.detail().empty()) report("detail", e.detail());

@@ -30,6 +30,7 @@ extern "C" void on_stop(int) {
 
 }  // namespace
 
+// install_signal_handlers sets up the stop signals and the self-pipe.
 void install_signal_handlers() {
   if (pipe(g_pipe) == 0) {
     for (int fd : g_pipe) {
@@ -48,6 +49,7 @@ void install_signal_handlers() {
 
 bool stop_requested() { return g_stop != 0; }
 
+// wait_readable polls fd and the self-pipe until one is ready or time is up.
 Wake wait_readable(int fd, double timeout_seconds) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(

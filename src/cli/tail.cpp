@@ -85,6 +85,7 @@ struct Tail {
 
 }  // namespace
 
+// run_tail prints the events, following the table if asked (commands.hpp).
 int run_tail(const Options& o) {
   Connection c(o.conn);
   c.setup = [&o](Connection& conn) { setup_session(conn, o); };
