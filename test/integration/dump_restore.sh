@@ -130,7 +130,7 @@ QF=$WORK/queries.sql
   done
   echo "SELECT '-- sequences'; SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE schemaname <> 'chronicle' ORDER BY 1, 2;"
   echo "SELECT '-- tracked_tables'; SELECT table_name, event_table, events FROM chronicle.tracked_tables ORDER BY table_name::text;"
-  echo "SELECT '-- consumer_offsets'; SELECT grp, tbl, position, committed_at FROM chronicle.consumer_offsets ORDER BY 1, 2::text;"
+  echo "SELECT '-- consumer_offsets'; SELECT grp, tbl, position, committed_at FROM chronicle.consumer_offsets ORDER BY grp, tbl::text;"
   for i in "${!T[@]}"; do
     k=${T[$i]}
     echo "SELECT '-- T$i $k';"
