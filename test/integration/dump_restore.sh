@@ -44,7 +44,8 @@ q src "CREATE EXTENSION chronicle" \
   "CREATE ROLE dpo_h3 LOGIN" "GRANT chronicle_admin TO dpo_h3" \
   "CREATE SCHEMA audit" \
   "SELECT chronicle.create_event_table('shop_events')" \
-  "SELECT chronicle.create_event_table('audit.log_events')" >/dev/null
+  "SELECT chronicle.create_event_table('audit.log_events')" \
+  "SELECT chronicle.create_event_table('part_events', partition_by => 'month')" >/dev/null
 
 # Event tables: appends (one per transaction, and several in one), INSERT,
 # valid-time ranges, meta.
@@ -59,7 +60,10 @@ q src "BEGIN" \
      ('cart-2', 'ItemRemoved', '{\"sku\": \"C-3\"}', '{\"by\": \"app\"}'),
      ('cart-4', 'ItemAdded', '{\"sku\": \"D-1\", \"qty\": 1, \"price\": 3}', NULL)" \
   "SELECT chronicle.append('audit.log_events', 'u-1', 'Login', '{\"ip\": \"10.0.0.1\"}')" \
+  "SELECT chronicle.append('part_events', 'p-' || i % 3, 'Tick', jsonb_build_object('i', i),
+                           valid_from => '2025-01-01'::timestamptz + i * interval '1 day') FROM generate_series(1, 5) i" \
   "COMMIT" >/dev/null
+q src "INSERT INTO part_events (stream, type, payload) VALUES ('p-1', 'Tock', '{}')" >/dev/null
 T[1]=$(mark)
 q src "SELECT chronicle.correct('shop_events',
          (SELECT position FROM shop_events WHERE stream = 'cart-1' AND version = 1),
@@ -125,7 +129,7 @@ QF=$WORK/queries.sql
 {
   echo "SET TimeZone = 'UTC';"
   echo "SET extra_float_digits = 0;"
-  for t in shop_events audit.log_events items_events carts_events wide_events orders_events; do
+  for t in shop_events audit.log_events part_events items_events carts_events wide_events orders_events; do
     echo "SELECT '-- $t'; SELECT * FROM $t ORDER BY position;"
   done
   echo "SELECT '-- sequences'; SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE schemaname <> 'chronicle' ORDER BY 1, 2;"
@@ -137,6 +141,7 @@ QF=$WORK/queries.sql
     echo "SELECT * FROM chronicle.events('shop_events', known_at => '$k');"
     echo "SELECT * FROM chronicle.events('shop_events', known_at => '$k', valid_at => '2025-09-01');"
     echo "SELECT * FROM chronicle.events('audit.log_events', known_at => '$k');"
+    echo "SELECT * FROM chronicle.events('part_events', known_at => '$k');"
     echo "SELECT s, chronicle.state('shop_events', s, known_at => '$k'),
                  chronicle.state('shop_events', s, valid_at => '2025-09-01', known_at => '$k')
             FROM unnest(ARRAY['cart-1', 'cart-2', 'cart-3', 'cart-4']) AS s;"
@@ -160,6 +165,9 @@ QF=$WORK/queries.sql
   echo "SELECT * FROM chronicle.read('shop_events', 3, 4);"
   echo "SELECT * FROM chronicle.read('items', 0, 1000);"
   echo "SELECT * FROM chronicle.read('orders_events', 2);"
+  echo "SELECT * FROM chronicle.read('part_events', 1, 100);"
+  echo "SELECT '-- partitions'; SELECT c.oid::regclass, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
+          JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'part_events'::regclass ORDER BY c.oid::regclass::text;"
 } >"$QF"
 
 # answers DB FILE writes the answers of the queries in DB to FILE (errors
@@ -245,6 +253,10 @@ for db in dst dst_plain; do
   check "$db: the new append is stamped after every restored event" "t" \
     "$(q "$db" "SELECT recorded_at > (SELECT max(recorded_at) FROM shop_events WHERE position <= $maxshop)
                 FROM shop_events WHERE position > $maxshop")"
+  maxpart=$(q "$db" "SELECT max(position) FROM part_events")
+  q "$db" "SELECT chronicle.append('part_events', 'p-9', 'Tick', '{}')" >/dev/null
+  check "$db: an append to the partitioned event table gets a greater position, read() sees it" "$((maxpart + 1))|t" \
+    "$(q "$db" "SELECT position, recorded_at > '$maxrec' FROM chronicle.read('part_events', $maxpart)")"
   off=$(q "$db" "SELECT position FROM chronicle.consumer_offsets WHERE grp = 'g1'")
   check "$db: g1's offset is src's" "$(q src "SELECT position FROM chronicle.consumer_offsets WHERE grp = 'g1'")" "$off"
   want=$(q "$db" "SELECT string_agg(position::text, ',' ORDER BY position) FROM shop_events WHERE position > $off")

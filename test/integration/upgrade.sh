@@ -309,6 +309,14 @@ SELECT position, stream, type, payload FROM chronicle.read('later');
 SELECT chronicle.create_event_table('new_events');
 SELECT * FROM chronicle.append('new_events', 's', 'T', '{}');
 SELECT position, stream, version, type FROM chronicle.read('new_events');
+SELECT chronicle.create_event_table('part_events', partition_by => 'month');
+SELECT * FROM chronicle.append('part_events', 's', 'T', '{}');
+INSERT INTO part_events (stream, type, payload) VALUES ('s', 'T', '{"n": 2}');
+SELECT position, stream, version, type, payload FROM chronicle.read('part_events');
+BEGIN;
+SELECT position, stream FROM chronicle.consume('g3', 'part_events', 1);
+SELECT chronicle.commit('g3', 'part_events', 1);
+COMMIT;
 SQL
 
 # compare_files NAME A B: the two files are equal.
