@@ -301,13 +301,23 @@ fmt() { printf "%'d" "$1"; }
   echo "data: $COUNT events in ev, $NSTREAMS streams, table $TSIZE, indexes $ISIZE, filled in ${FILL_S}s (INSERT … SELECT, one transaction)"
   echo
   echo "read: events/s walking all $N events (median of $RUNS; higher is better; goal read/plain >= 0.8)"
-  printf '%-28s %14s %14s %7s  %s\n' "harness, n" "read()" "plain SELECT" "ratio" "runs read / plain"
+  echo "(ratio = median read / median plain; each round runs read and plain back to back, so the"
+  echo " round ratios, and their median, suffer less from the load of the machine)"
+  printf '%-18s %12s %14s %7s  %-18s %s\n' "harness, n" "read()" "plain SELECT" "ratio" "round ratios" "median of rounds"
   for h in server pgbench; do
     for n in 1000 10000; do
       mr=$(median $(runs_of "$h,read,$n"))
       mp=$(median $(runs_of "$h,plain,$n"))
-      printf '%-28s %14s %14s %7s  %s / %s\n' "$h, n=$n" "$(fmt "$mr")" "$(fmt "$mp")" \
-        "$(echo "scale=2; $mr / $mp" | bc)" "$(runs_of "$h,read,$n")" "$(runs_of "$h,plain,$n")"
+      rr=()
+      for r in $(seq 1 "$RUNS"); do rr+=("$(echo "scale=2; ${RES[$h,read,$n,$r]} / ${RES[$h,plain,$n,$r]}" | bc)"); done
+      printf '%-18s %12s %14s %7s  %-18s %s\n' "$h, n=$n" "$(fmt "$mr")" "$(fmt "$mp")" \
+        "$(echo "scale=2; $mr / $mp" | bc)" "${rr[*]}" "$(printf '%s\n' "${rr[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
+    done
+  done
+  echo "runs (events/s, read / plain):"
+  for h in server pgbench; do
+    for n in 1000 10000; do
+      echo "  $h, n=$n: $(runs_of "$h,read,$n") / $(runs_of "$h,plain,$n")"
     done
   done
   echo
