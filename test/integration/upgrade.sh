@@ -13,6 +13,15 @@
 # functions (read, consume, commit, reset, channel and its NOTIFY) must work
 # in up on the event tables created under 0.1, with the same answers as in
 # fresh.
+#
+# By default up runs the 0.1 SQL with the library installed now. With
+# CHRONICLE_UPGRADE_FROM=<git revision of a release> (a19257e is 0.1), the
+# test builds that revision's chronicle.so (cached in DIR-from-<rev>), runs
+# the cluster from a private copy of the PostgreSQL installation (DIR-pg)
+# holding that build, sets up up under it, then copies the installed build
+# (library, scripts, control file) into the copy, restarts and updates: the
+# path of a user who upgrades the package. The shared installation is never
+# touched.
 source "$(dirname "${BASH_SOURCE[0]}")/../../dev/lib.sh"
 source "$ROOT/test/integration/common.bash"
 need_root
@@ -20,8 +29,34 @@ export PGPORT_START=${PGPORT_START:-57000}
 export PGTZ=UTC PGDATESTYLE=ISO PGOPTIONS="-c client_min_messages=warning"
 DIR=${CHRONICLE_IT_DIR:-/tmp/chronicle-h3-upgrade}
 WORK=$DIR/work
+FROM=${CHRONICLE_UPGRADE_FROM:-}
+SYSBIN=$PGBIN
+if [ -n "$FROM" ]; then
+  rev=$(git -C "$ROOT" rev-parse --short "$FROM^{commit}")
+  SRC=$DIR-from-$rev
+  if [ ! -f "$SRC/chronicle.so" ]; then
+    say "building chronicle at $rev in $SRC"
+    rm -rf "$SRC" && mkdir -p "$SRC"
+    git -C "$ROOT" archive "$rev" | tar -x -C "$SRC"
+    make -C "$SRC" -s -j2 PG_CONFIG="$SYSBIN/pg_config" >"$SRC.build.log" 2>&1 || { tail -20 "$SRC.build.log"; exit 1; }
+  fi
+  # A private copy of the installation: its binaries find their share and
+  # lib directories relative to themselves.
+  PRIV=$DIR-pg
+  rm -rf "$PRIV" && mkdir -p "$PRIV/usr/lib/postgresql" "$PRIV/usr/share/postgresql"
+  cp -a "$(dirname "$SYSBIN")" "$PRIV/usr/lib/postgresql/"
+  cp -a "$("$SYSBIN/pg_config" --sharedir)" "$PRIV/usr/share/postgresql/"
+  PGBIN=$PRIV/usr/lib/postgresql/$PGVER/bin
+  export PATH="$PGBIN:$PATH"
+  PRIVLIB=$("$PGBIN/pg_config" --pkglibdir)
+  PRIVEXT=$("$PGBIN/pg_config" --sharedir)/extension
+  [ "$PRIVEXT" = "$PRIV/usr/share/postgresql/$PGVER/extension" ] || { echo "error: the copy is not relocatable" >&2; exit 1; }
+  rm -f "$PRIVEXT"/chronicle* "$PRIVLIB/chronicle.so"
+  cp "$SRC/chronicle.so" "$PRIVLIB/"
+  cp "$SRC"/sql/chronicle--*.sql "$SRC/chronicle.control" "$PRIVEXT/"
+fi
 start_cluster "$DIR"
-trap 'stop_cluster "$DIR"' EXIT
+trap 'stop_cluster "$DIR"; [ -z "${PRIV:-}" ] || rm -rf "$PRIV"' EXIT
 mkdir -p "$WORK"
 
 # q DB SQL… runs statements in DB, stops the script on an error, prints the
@@ -106,13 +141,20 @@ createdb up
 q up "CREATE EXTENSION chronicle VERSION '0.1'" >/dev/null
 check "up starts at 0.1" "0.1" "$(q up "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")"
 psql -X -q -d up -f "$WORK/setup.sql" >/dev/null
+if [ -n "$FROM" ]; then
+  say "installing the current build into the copy, restarting"
+  rm -f "$PRIVEXT"/chronicle* "$PRIVLIB/chronicle.so"
+  cp "$("$SYSBIN/pg_config" --pkglibdir)/chronicle.so" "$PRIVLIB/"
+  cp "$("$SYSBIN/pg_config" --sharedir)"/extension/chronicle* "$PRIVEXT/"
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -m fast -w restart >/dev/null
+fi
 set +e
 q up "ALTER EXTENSION chronicle UPDATE" >"$WORK/update.log" 2>&1
 rc=$?
 set -e
 check "ALTER EXTENSION chronicle UPDATE succeeds" 0 "$rc"
 check "ALTER EXTENSION chronicle UPDATE prints nothing" "" "$(cat "$WORK/update.log")"
-default=$(sed -nE "s/^default_version *= *'([^']*)'.*/\1/p" "$(pg_config --sharedir)/extension/chronicle.control")
+default=$(sed -nE "s/^default_version *= *'([^']*)'.*/\1/p" "$("$PGBIN/pg_config" --sharedir)/extension/chronicle.control")
 check "up is at the default version" "$default" "$(q up "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")"
 check "the default version is 0.2" "0.2" "$default"
 
