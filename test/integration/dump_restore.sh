@@ -114,14 +114,16 @@ q src "CREATE TABLE orders (region text, id int, total int, PRIMARY KEY (region,
   "UPDATE orders SET total = 11 WHERE id = 1" "DELETE FROM orders WHERE id = 2" "INSERT INTO orders VALUES ('us', 3, 30)" \
   >/dev/null
 # Consumer groups (0.2): g1 committed a batch of shop_events, g2 one of the
-# tracked items, g3 was reset.
+# tracked items, g3 and g4 were reset (g4 on a table of another schema, whose
+# regclass the dump must qualify, and on the partitioned table).
 q src "BEGIN" \
   "WITH b AS (SELECT * FROM chronicle.consume('g1', 'shop_events', 3))
    SELECT chronicle.commit('g1', 'shop_events', (SELECT max(position) FROM b))" "COMMIT" \
   "BEGIN" \
   "WITH b AS (SELECT * FROM chronicle.consume('g2', 'items_events', 5))
    SELECT chronicle.commit('g2', 'items_events', (SELECT max(position) FROM b))" "COMMIT" \
-  "SELECT chronicle.reset('g3', 'shop_events', 2)" >/dev/null
+  "SELECT chronicle.reset('g3', 'shop_events', 2)" "SELECT chronicle.reset('g4', 'audit.log_events', 1)" \
+  "SELECT chronicle.reset('g4', 'part_events', 3)" >/dev/null
 T[14]=$(mark)
 
 # The fixed set of queries, with the noted times as literals.
