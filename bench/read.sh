@@ -14,7 +14,9 @@
 #           a consumer loop: reset, then BEGIN; consume(10000) -> set-based
 #           upsert -> commit(max position); COMMIT; until a batch is empty.
 #           The projection is then compared with the same aggregate computed
-#           directly over the table.
+#           directly over the table. Baseline: the same loop over the keyset
+#           query with an offsets table of its own. Diagnostic: both loops
+#           without the projection.
 # Medians of BENCH_RUNS (3) runs, read and plain interleaved. Prints a table
 # and writes it, with the raw runs and the machine facts, to
 # bench/results/read-latest.txt. Not part of dev/test.
