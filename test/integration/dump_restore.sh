@@ -257,12 +257,12 @@ for db in dst dst_plain; do
   check "$db: an UPDATE of the restored tracked table is one event after all restored ones" \
     "update|1|12|{qty}|t" "$got"
   check "$db: as_of(NULL::items) equals the table after the update" "t" \
-    "$(q "$db" "SELECT array_agg(a ORDER BY id)::text = (SELECT array_agg(i ORDER BY id)::text FROM items i) FROM chronicle.as_of(NULL::items) a")"
+    "$(q "$db" "SELECT array_agg(x ORDER BY x.id)::text = (SELECT array_agg(t ORDER BY t.id)::text FROM items t) FROM chronicle.as_of(NULL::items) x")"
   check "$db: as_of(NULL::wide) equals the table (columns renumbered by the restore)" "t" \
-    "$(q "$db" "SELECT array_agg(a ORDER BY id)::text = (SELECT array_agg(w ORDER BY id)::text FROM wide w) FROM chronicle.as_of(NULL::wide) a")"
+    "$(q "$db" "SELECT array_agg(x ORDER BY x.id)::text = (SELECT array_agg(t ORDER BY t.id)::text FROM wide t) FROM chronicle.as_of(NULL::wide) x")"
   q "$db" "UPDATE wide SET a = 'a3' WHERE id = 2" >/dev/null
   check "$db: capture of the table with a dropped column after the restore" "t" \
-    "$(q "$db" "SELECT array_agg(a ORDER BY id)::text = (SELECT array_agg(w ORDER BY id)::text FROM wide w) FROM chronicle.as_of(NULL::wide) a")"
+    "$(q "$db" "SELECT array_agg(x ORDER BY x.id)::text = (SELECT array_agg(t ORDER BY t.id)::text FROM wide t) FROM chronicle.as_of(NULL::wide) x")"
   maxshop=$(q "$db" "SELECT max(position) FROM shop_events")
   q "$db" "SELECT chronicle.append('shop_events', 'cart-9', 'ItemAdded', '{\"sku\": \"Z-9\", \"qty\": 1, \"price\": 1}')" >/dev/null
   check "$db: an append gets a greater position and a later recorded_at" "$((maxshop + 1))|2|t" \
