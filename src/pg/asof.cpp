@@ -184,7 +184,7 @@ static Columns current_columns(Oid relid) {
 }
 
 // load_epochs reads the schema events of t (SPI connected) and stores, for
-// each, how its column names map to the current ones (by attnum).
+// each, how its column names map to the current ones.
 static void load_epochs(const Tracked& t, FoldState* st, const Columns& now) {
   SavedUser s = become(t.evowner);
   int rc = SPI_execute(
@@ -208,25 +208,52 @@ static void load_epochs(const Tracked& t, FoldState* st, const Columns& now) {
     name[i] = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
   }
   guarded([&] {
+    // Each epoch's columns, attnum -> name, oldest first.
+    std::vector<std::map<int, std::string>> cols;
     for (uint64 i = 0; i < n;) {
-      std::map<int, std::string> cols;
       uint64 j = i;
-      for (; j < n && pos[j] == pos[i]; j++) cols[att[j]] = name[j];
+      cols.emplace_back();
+      for (; j < n && pos[j] == pos[i]; j++) cols.back()[att[j]] = name[j];
       Epoch e;
       e.position = pos[i];
-      // By attnum: a column renamed since maps to its current name; a
-      // dropped one to a name no column has (a column added later under the
-      // same name is another column).
-      for (const auto& [attnum, old] : cols) {
-        int k = 0;
-        while (k < now.n && now.attnum[k] != attnum) k++;
-        if (k == now.n)
-          e.to_current[old] = "\x01dropped-" + std::to_string(attnum);
-        else if (old != now.name[k])
-          e.to_current[old] = now.name[k];
-      }
       st->epochs.push_back(std::move(e));
       i = j;
+    }
+    // Walk from the current columns back through the epochs, keeping each
+    // epoch's attnum -> current name (empty: dropped since). Within a
+    // table's life an attnum names one column whatever its renames, and a
+    // later column gets a greater attnum. A logical dump and restore
+    // renumbers the columns after a dropped one: a newer layout with a
+    // column numbered at most the older epoch's highest attnum yet absent
+    // from it marks such a boundary, across which columns match by name (a
+    // schema event is recorded at every ALTER TABLE, so the names agree).
+    std::map<int, std::string> newer_names;  // the newer layout: attnum -> its name
+    std::map<int, std::string> newer_current;  // and -> current name
+    for (int k = 0; k < now.n; k++) newer_names[now.attnum[k]] = newer_current[now.attnum[k]] = now.name[k];
+    for (size_t ei = cols.size(); ei-- > 0;) {
+      const auto& c = cols[ei];
+      int highest = c.empty() ? 0 : c.rbegin()->first;
+      bool renumbered = false;
+      for (const auto& [attnum, nm] : newer_names)
+        if (attnum <= highest && c.count(attnum) == 0) renumbered = true;
+      std::map<int, std::string> current;
+      for (const auto& [attnum, old] : c) {
+        std::string target;
+        if (!renumbered) {
+          auto it = newer_current.find(attnum);
+          if (it != newer_current.end()) target = it->second;
+        } else {
+          for (const auto& [a, nm] : newer_names)
+            if (nm == old) target = newer_current[a];
+        }
+        current[attnum] = target;
+        if (target.empty())
+          st->epochs[ei].to_current[old] = std::string("\x01") + "dropped-" + std::to_string(ei) + "-" + std::to_string(attnum);
+        else if (target != old)
+          st->epochs[ei].to_current[old] = target;
+      }
+      newer_names = c;
+      newer_current = std::move(current);
     }
   });
 }
@@ -896,18 +923,35 @@ extern "C" Datum chronicle_record_schema(PG_FUNCTION_ARGS) {
     PG_RETURN_BOOL(false);
   }
   Datum payload = schema_payload(rel);
-  // Nothing to record when the columns are as the last schema event says.
+  // Nothing to record when the columns are as the last schema event says,
+  // or only renumbered by a logical dump and restore (a column numbered at
+  // most the last event's highest attnum yet absent from it; load_epochs
+  // matches such layouts by name).
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "chronicle: SPI_connect failed");
-  int rc = SPI_execute(psprintf("SELECT payload FROM %s WHERE stream OPERATOR(pg_catalog.=) '' AND type "
-                                "OPERATOR(pg_catalog.=) 'schema' ORDER BY position DESC LIMIT 1", ev),
-                       true, 1);
+  const char* cols = "pg_catalog.jsonb_array_elements(%s OPERATOR(pg_catalog.->) 'columns')";
+  const char* attnum = "(%s OPERATOR(pg_catalog.->>) 'attnum')::pg_catalog.int4";
+  const char* shape =
+      "(SELECT pg_catalog.jsonb_agg(c OPERATOR(pg_catalog.-) 'attnum'::pg_catalog.text "
+      "ORDER BY (c OPERATOR(pg_catalog.->>) 'attnum')::pg_catalog.int4) FROM %s AS c)";
+  char* sql = psprintf(
+      "SELECT e.payload OPERATOR(pg_catalog.=) $1 OR (%s OPERATOR(pg_catalog.=) %s AND EXISTS ("
+      "SELECT FROM %s AS n WHERE %s OPERATOR(pg_catalog.<=) (SELECT pg_catalog.max(%s) FROM %s AS o) "
+      "AND NOT EXISTS (SELECT FROM %s AS o WHERE %s OPERATOR(pg_catalog.=) %s))) "
+      "FROM %s AS e WHERE e.stream OPERATOR(pg_catalog.=) '' AND e.type OPERATOR(pg_catalog.=) 'schema' "
+      "ORDER BY e.position DESC LIMIT 1",
+      psprintf(shape, psprintf(cols, "e.payload")), psprintf(shape, psprintf(cols, "$1")),
+      psprintf(cols, "$1"), psprintf(attnum, "n"), psprintf(attnum, "o"), psprintf(cols, "e.payload"),
+      psprintf(cols, "e.payload"), psprintf(attnum, "o"), psprintf(attnum, "n"), ev);
+  Oid types[1] = {JSONBOID};
+  Datum args[1] = {payload};
+  int rc = SPI_execute_with_args(sql, 1, types, args, nullptr, true, 1);
   // track() records the first schema event: an event table without one is
   // being restored (pg_restore --data-only runs ALTER TABLE before COPY).
   bool same = rc == SPI_OK_SELECT && SPI_processed == 0;
   if (rc == SPI_OK_SELECT && SPI_processed == 1) {
     bool isnull;
-    Datum last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-    same = !isnull && DatumGetBool(DirectFunctionCall2(jsonb_eq, last, payload));
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    same = !isnull && DatumGetBool(d);
   }
   SPI_finish();
   if (!same) record_table_event(rel, ev, "schema", payload, true);
