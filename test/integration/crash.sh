@@ -39,13 +39,13 @@
 #   INSERT racing on a stream), and no backend killed by a signal.
 #
 # Knobs: CRASH_LOAD_SECONDS (8, load before the crash), CRASH_AFTER_SECONDS
-# (4, load after the restart), CHRONICLE_CRASH_DIR (/tmp/chronicle-h7-crash),
+# (4, load after the restart), CHRONICLE_CRASH_DIR (/tmp/chronicle-crash),
 # PGPORT_START (61000). CRASH_BREAK=1 deletes one acknowledged event (with
 # the triggers disabled) before the checks, to show that they fail.
 source "$(dirname "$0")/../../dev/lib.sh"
 source "$(dirname "$0")/common.bash"
 need_root
-DIR=${CHRONICLE_CRASH_DIR:-/tmp/chronicle-h7-crash}
+DIR=${CHRONICLE_CRASH_DIR:-/tmp/chronicle-crash}
 LOAD=${CRASH_LOAD_SECONDS:-8}
 AFTER=${CRASH_AFTER_SECONDS:-4}
 W="$DIR/work"
@@ -126,6 +126,13 @@ SET LOCAL chronicle.meta = '{\"txn\": \"$id\"}';
   done
   if [ $((RANDOM % 4)) = 0 ]; then
     s+="WITH u AS (INSERT INTO ev (stream, type, payload, meta) VALUES ('cart-$((RANDOM % 20))', 'Bulk', '{\"txn\": \"$id\"}', '{\"txn\": \"$id\"}'), ('bulk-$c', 'Bulk', '{}', '{\"txn\": \"$id\"}') RETURNING 1) SELECT :ne + count(*) AS ne FROM u \\gset
+"
+  fi
+  if [ $((RANDOM % 12)) = 0 ]; then
+    # A big transaction: its commit (and restamp) takes long enough for a
+    # crash to land in it now and then.
+    s+="SELECT :ne + count(*) AS ne FROM (SELECT chronicle.append('ev', 'big-$c-' || (g % 50), 'Big', jsonb_build_object('txn', '$id', 'g', g), meta => '{\"txn\": \"$id\"}') FROM generate_series(1, 1000) g) x \\gset
+WITH u AS (INSERT INTO ev (stream, type, payload, meta) SELECT 'big-$c-' || (g % 50), 'BigInsert', '{}', '{\"txn\": \"$id\"}' FROM generate_series(1, 1000) g RETURNING 1) SELECT :ne + count(*) AS ne FROM u \\gset
 "
   fi
   if [ $((RANDOM % 5)) = 0 ]; then
@@ -236,7 +243,16 @@ SQL
 # crash_restart N: stops the server with -m immediate under load, stops the
 # clients, restarts it and checks the consumer group and the recorded answers.
 crash_restart() {
-  local n=$1 off
+  local n=$1 off i
+  if [ "${2:-}" = in-commit ]; then
+    # Aim at a COMMIT in progress (for up to 3 s): a transaction that may
+    # be committed without its client knowing.
+    for i in $(seq 1 100); do
+      [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COMMIT%'" 2>/dev/null)" = 0 ] || break
+      sleep 0.02
+    done
+    echo "# crash $n: $([ "$i" -lt 100 ] && echo "a COMMIT was in progress $i polls in" || echo "no COMMIT seen in progress")"
+  fi
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null
   sleep 0.5
   touch "$W/stop"
@@ -287,11 +303,11 @@ sleep $((LOAD > 4 ? LOAD - 4 : 1))
 crash_restart 1
 
 # ---------------------------------------------------------------- crash 2
-say "crash: $AFTER s of load after the restart, then pg_ctl stop -m immediate again"
+say "crash: $AFTER s of load after the restart, then pg_ctl stop -m immediate again, aimed at a COMMIT"
 for c in b1 b2 b3 b4; do writer "$c" & PIDS+=($!); done
 for m in m1 m2; do consumer "$m" & PIDS+=($!); done
 sleep "$AFTER"
-crash_restart 2
+crash_restart 2 in-commit
 
 # ---------------------------------------------------------------- the end
 say "crash: $AFTER s of load after the second restart, then the consumers catch up"
