@@ -28,7 +28,9 @@
 #
 # Knobs: SOAK_SECONDS (600), SOAK_CLIENTS (8), SOAK_FSYNC (on), SOAK_BUILD
 # (1: install_deps and build_install first; 0: use the installed chronicle),
-# SOAK_OUT (bench/results/soak-latest.txt), SOAK_NOTE (a line added to the
+# SOAK_MIX (the scripts and weights, e.g. "append@25 read@8"; any subset:
+# the consumers catch up at the end anyway), SOAK_OUT
+# (bench/results/soak-latest.txt), SOAK_NOTE (a line added to the
 # results), SOAK_BREAK=1 (deletes one event of ev, triggers disabled, before
 # the checks: they must fail), CHRONICLE_SOAK_DIR (/tmp/chronicle-soak),
 # PGPORT_START (61000). test/integration/soak_short.sh runs it for 20 s.
@@ -49,6 +51,7 @@ export PGDATABASE=soak
 # The mix: script@weight, in the order of pgbench's script numbers.
 MIX=(append@25 insert_ev@8 update@15 insert@5 delete@4 update_small@3 read@8
      consume_ev@5 consume_acct@3 asof_key@6 asof_small@3 state@6)
+if [ -n "${SOAK_MIX:-}" ]; then read -r -a MIX <<<"$SOAK_MIX"; fi
 
 mkdir -p "$(dirname "$DIR")"
 exec 9>"$DIR.lock"
@@ -158,11 +161,15 @@ recorder & BG+=($!)
 ( while [ ! -e "$W/stop" ]; do cut -d' ' -f1 /proc/loadavg; sleep 10; done ) >"$W/load.txt" 2>/dev/null & BG+=($!)
 say "soak: pgbench running (${MIX[*]})"
 set +e
+LSN_START=$(q -c "SELECT pg_current_wal_lsn()")
 PGAPPNAME=soak pgbench -n -c "$CLIENTS" -j 2 -T "$SECS" -r --failures-detailed -P 60 \
   -l --log-prefix="$DIR/logs/tx" "${args[@]}" soak >"$W/pgbench.out" 2>"$W/pgbench.err"
 PGBENCH_RC=$?
 set -e
 PRESSURE_END=$(pressure)
+WAL=$(q -c "SELECT pg_size_pretty(pg_current_wal_lsn() - '$LSN_START'::pg_lsn) || ' (' ||
+              round((pg_current_wal_lsn() - '$LSN_START'::pg_lsn) / greatest((SELECT count(*) FROM ev) + (SELECT count(*) FROM acct_events)
+                    + (SELECT count(*) FROM small_events) - 10100, 1)) || ' bytes per event written)'")
 wait "${BG[1]}" 2>/dev/null || true   # the recorder
 touch "$W/stop"
 wait "${BG[0]}" "${BG[2]}" 2>/dev/null || true
@@ -215,9 +222,11 @@ all_latency() {
     printf "all scripts: %d transactions, %.1f tps, p50 %.2f ms, p99 %.2f ms, mean %.2f ms, max %.2f ms\n",
       NR, NR / secs, v[int((NR - 1) * 0.5) + 1] / 1000, v[int((NR - 1) * 0.99) + 1] / 1000, s / NR / 1000, v[NR] / 1000 }' secs="$SECS"
 }
+# per_minute [SCRIPT_NO]: count, tps, p50, p99 per minute (per 5 s in runs
+# shorter than 2 minutes), of every script or of one.
 per_minute() {
   local b=$(( SECS >= 120 ? 60 : 5 ))
-  awk -v s="$START" -v b="$b" '$3 ~ /^[0-9]+$/ { print int(($5 - s) / b), $3 }' "$W/tx.log" | sort -k1,1n -k2,2n | awk -v b="$b" '
+  awk -v s="$START" -v b="$b" -v only="${1:-}" '$3 ~ /^[0-9]+$/ && (only == "" || $4 == only) { print int(($5 - s) / b), $3 }' "$W/tx.log" | sort -k1,1n -k2,2n | awk -v b="$b" '
     function flush() { if (!started) return; printf "%5d-%-5d %8d %8.1f %8.2f %8.2f\n", cur * b, (cur + 1) * b, n, n / b, v[int((n - 1) * 0.5) + 1] / 1000, v[int((n - 1) * 0.99) + 1] / 1000 }
     BEGIN { printf "%-11s %8s %8s %8s %8s\n", "seconds", "txns", "tps", "p50 ms", "p99 ms" }
     !started || $1 != cur { flush(); started = 1; cur = $1; n = 0; delete v }
@@ -312,13 +321,23 @@ mkdir -p "$(dirname "$OUT")"
   echo
   latency_table
   echo
-  echo "== Over time (all scripts)"
+  echo "== Over time (all scripts; seconds since the first transaction began)"
   per_minute
   echo
-  echo "== Events written: $EVENTS"
+  for i in "${!MIX[@]}"; do
+    case ${MIX[$i]} in asof_small@*)
+      echo "== Over time: as_of of the whole small table (its history grows)"
+      per_minute "$i"
+      echo ;;
+    esac
+  done
+  echo "== Events in the tables at the end (with 10,100 snapshot events of track): $EVENTS"
+  echo "WAL written during the run: $WAL"
   echo
   echo "== Size and bloat at the end (autovacuum on; pg_stat_user_tables$( [ $PGSTATTUPLE = 1 ] && echo ', pgstattuple'))"
   echo "$BLOAT"
+  echo "(upd on an event table = rows restamped at commit: chronicle rewrites a transaction's rows when"
+  echo " another writer committed a later stamp or position first; each leaves a dead tuple until vacuum)"
   echo
   echo "== Server log: ${SERVER_ERRORS:-no errors}"
   echo
