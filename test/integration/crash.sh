@@ -6,9 +6,10 @@
 # appends / INSERTs on an event table (ev); 2 members of a consumer group
 # move events of ev into a read model (seen) and commit their offset in the
 # same transaction. Some transactions roll back on purpose, some roll back a
-# savepoint. The server is stopped with `pg_ctl stop -m immediate` in the
-# middle of the load and restarted; then a second, shorter load runs and the
-# consumers catch up.
+# savepoint, some write 2000 events. The server is stopped with
+# `pg_ctl stop -m immediate` in the middle of the load (the second time
+# aimed at a COMMIT in progress) and restarted, twice; then a last load runs
+# and the consumers catch up. About a minute in all.
 #
 # How the clients know what committed: every writer transaction is one psql
 # run (ON_ERROR_STOP) that tags each of its events with its id (meta->>'txn';
@@ -19,7 +20,8 @@
 # committed); one that got an ERROR, or rolled back on purpose, must leave
 # nothing.
 #
-# Checked after the restart (and again at the end):
+# Checked after each restart: the consumer group (below) and the recorded
+# answers. At the end:
 # - every acknowledged transaction has all its events, as many as it wrote,
 #   in each table; an ambiguous one has all of them or none;
 # - no event belongs to a transaction that rolled back (on purpose, to a
@@ -58,6 +60,8 @@ cleanup() {
   touch "$W/stop" 2>/dev/null || true
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   stop_cluster "$DIR"
+  # The data directory stays for a look when a check failed.
+  if [ "$IT_FAILED" = 0 ]; then rm -rf "$DIR/data"; fi
 }
 trap cleanup EXIT
 
@@ -66,7 +70,8 @@ start_cluster "$DIR"
 mkdir -p "$W"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 createdb crash
-q <<'SQL'
+q >/dev/null <<'SQL'
+SET client_min_messages = warning;
 CREATE EXTENSION chronicle;
 CREATE TABLE acct (id int PRIMARY KEY, bal int NOT NULL, txn text);
 INSERT INTO acct SELECT i, i * 10, 'init' FROM generate_series(1, 50) i;
