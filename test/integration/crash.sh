@@ -6,7 +6,7 @@
 # appends / INSERTs on an event table (ev); 2 members of a consumer group
 # move events of ev into a read model (seen) and commit their offset in the
 # same transaction. Some transactions roll back on purpose, some roll back a
-# savepoint, some write 2000 events. The server is stopped with
+# savepoint, some write 1000 events. The server is stopped with
 # `pg_ctl stop -m immediate` in the middle of the load (the second time
 # aimed at a COMMIT in progress) and restarted, twice; then a last load runs
 # and the consumers catch up. About a minute in all.
@@ -133,11 +133,11 @@ SET LOCAL chronicle.meta = '{\"txn\": \"$id\"}';
     s+="WITH u AS (INSERT INTO ev (stream, type, payload, meta) VALUES ('cart-$((RANDOM % 20))', 'Bulk', '{\"txn\": \"$id\"}', '{\"txn\": \"$id\"}'), ('bulk-$c', 'Bulk', '{}', '{\"txn\": \"$id\"}') RETURNING 1) SELECT :ne + count(*) AS ne FROM u \\gset
 "
   fi
-  if [ $((RANDOM % 12)) = 0 ]; then
+  if [ $((RANDOM % 20)) = 0 ]; then
     # A big transaction: its commit (and restamp) takes long enough for a
     # crash to land in it now and then.
-    s+="SELECT :ne + count(*) AS ne FROM (SELECT chronicle.append('ev', 'big-$c-' || (g % 50), 'Big', jsonb_build_object('txn', '$id', 'g', g), meta => '{\"txn\": \"$id\"}') FROM generate_series(1, 1000) g) x \\gset
-WITH u AS (INSERT INTO ev (stream, type, payload, meta) SELECT 'big-$c-' || (g % 50), 'BigInsert', '{}', '{\"txn\": \"$id\"}' FROM generate_series(1, 1000) g RETURNING 1) SELECT :ne + count(*) AS ne FROM u \\gset
+    s+="SELECT :ne + count(*) AS ne FROM (SELECT chronicle.append('ev', 'big-$c-' || (g % 50), 'Big', jsonb_build_object('txn', '$id', 'g', g), meta => '{\"txn\": \"$id\"}') FROM generate_series(1, 500) g) x \\gset
+WITH u AS (INSERT INTO ev (stream, type, payload, meta) SELECT 'big-$c-' || (g % 50), 'BigInsert', '{}', '{\"txn\": \"$id\"}' FROM generate_series(1, 500) g RETURNING 1) SELECT :ne + count(*) AS ne FROM u \\gset
 "
   fi
   if [ $((RANDOM % 5)) = 0 ]; then
