@@ -42,8 +42,9 @@
 #
 # Knobs: CRASH_LOAD_SECONDS (8, load before the crash), CRASH_AFTER_SECONDS
 # (4, load after the restart), CHRONICLE_CRASH_DIR (/tmp/chronicle-crash),
-# PGPORT_START (61000). CRASH_BREAK=1 deletes one acknowledged event (with
-# the triggers disabled) before the checks, to show that they fail.
+# PGPORT_START (61000). To show that the checks fail: CRASH_BREAK=1 deletes
+# one acknowledged event (with the triggers disabled) before them,
+# CRASH_BREAK=2 appends an event tagged with a rolled-back transaction.
 source "$(dirname "$0")/../../dev/lib.sh"
 source "$(dirname "$0")/common.bash"
 need_root
@@ -326,6 +327,11 @@ wait "${PIDS[@]:2}" 2>/dev/null || true
 PIDS=()
 answers_again >"$W/answers-end.txt"
 
+if [ "${CRASH_BREAK:-0}" = 2 ]; then
+  say "crash: CRASH_BREAK=2: appending an event of a transaction that rolled back"
+  id=$(awk '$1 == "rolledback" { print $2; exit }' "$W/a1.log")
+  q -c "SELECT chronicle.append('ev', 'cart-1', 'Added', '{}', meta => jsonb_build_object('txn', '$id'))" >/dev/null
+fi
 if [ "${CRASH_BREAK:-0}" = 1 ]; then
   say "crash: CRASH_BREAK=1: deleting an acknowledged event with the triggers disabled"
   id=$(awk '$1 == "ok" { print $2; exit }' "$W/a1.log")
