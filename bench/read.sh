@@ -22,7 +22,7 @@
 # bench/results/read-latest.txt. Not part of dev/test.
 #
 # Knobs (environment): BENCH_EVENTS (1000000), BENCH_STREAMS (5000),
-# BENCH_RUNS (3), BENCH_BATCH (replay batch, 10000), CHRONICLE_BENCH_DIR
+# BENCH_RUNS (3), BENCH_BATCH (replay batch, 100000), CHRONICLE_BENCH_DIR
 # (/tmp/chronicle-h3-bench), PGPORT_START (57000).
 source "$(dirname "$0")/../dev/lib.sh"
 need_root
@@ -31,7 +31,7 @@ DIR=${CHRONICLE_BENCH_DIR:-/tmp/chronicle-h3-bench}
 N=${BENCH_EVENTS:-1000000}
 STREAMS=${BENCH_STREAMS:-5000}
 RUNS=${BENCH_RUNS:-3}
-BATCH=${BENCH_BATCH:-10000}
+BATCH=${BENCH_BATCH:-100000}
 OUT=${BENCH_OUT:-$BENCH/results/read-latest.txt}
 DB=bench
 T_START=$(date +%s)
