@@ -100,7 +100,7 @@ CREATE FUNCTION chronicle._check_protection(regclass, warn boolean) RETURNS void
 CREATE OR REPLACE FUNCTION chronicle.on_ddl() RETURNS event_trigger
   LANGUAGE plpgsql AS $fn$
 DECLARE
-  r record;
+  r pg_catalog.record;
 BEGIN
   FOR r IN SELECT objid, command_tag FROM pg_catalog.pg_event_trigger_ddl_commands()
             WHERE object_type OPERATOR(pg_catalog.=) 'table'
@@ -147,15 +147,15 @@ CREATE FUNCTION chronicle._add_partitions(tbl regclass, unit text, through times
   RETURNS integer LANGUAGE plpgsql VOLATILE STRICT
 AS $fn$
 DECLARE
-  step interval := pg_catalog.concat('1 ', unit)::interval;
-  lo timestamptz;
-  hi timestamptz;
-  nsp text;
-  rel text;
-  part text;
-  base text;
-  def text;
-  newest timestamptz;
+  step pg_catalog.interval := pg_catalog.concat('1 ', unit)::pg_catalog.interval;
+  lo pg_catalog.timestamptz;
+  hi pg_catalog.timestamptz;
+  nsp pg_catalog.text;
+  rel pg_catalog.text;
+  part pg_catalog.text;
+  base pg_catalog.text;
+  def pg_catalog.text;
+  newest pg_catalog.timestamptz;
   k integer;
   n integer := 0;
 BEGIN
@@ -163,7 +163,7 @@ BEGIN
     FROM pg_catalog.pg_class AS c
     JOIN pg_catalog.pg_namespace AS s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
    WHERE c.oid OPERATOR(pg_catalog.=) tbl;
-  SELECT pg_catalog.max(b[2]::timestamptz) INTO lo
+  SELECT pg_catalog.max(b[2]::pg_catalog.timestamptz) INTO lo
     FROM pg_catalog.pg_inherits AS i
     JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
     CROSS JOIN LATERAL pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
@@ -174,7 +174,7 @@ BEGIN
   END IF;
   -- Events already in the default partition (partitions added late) stay
   -- there: new partitions start after the newest of them.
-  SELECT c.oid::regclass::text INTO def
+  SELECT c.oid::pg_catalog.regclass::pg_catalog.text INTO def
     FROM pg_catalog.pg_inherits AS i
     JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
    WHERE i.inhparent OPERATOR(pg_catalog.=) tbl
@@ -196,7 +196,7 @@ BEGIN
     END LOOP;
     EXECUTE pg_catalog.format('CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
                               part, tbl, lo, hi);
-    PERFORM chronicle._protect(part::regclass);
+    PERFORM chronicle._protect(part::pg_catalog.regclass);
     n := n OPERATOR(pg_catalog.+) 1;
     lo := hi;
   END LOOP;
@@ -211,9 +211,9 @@ CREATE FUNCTION chronicle.add_partitions(tbl regclass, ahead interval DEFAULT '3
   RETURNS integer LANGUAGE plpgsql VOLATILE
 AS $fn$
 DECLARE
-  lo timestamptz;
-  hi timestamptz;
-  unit text;
+  lo pg_catalog.timestamptz;
+  hi pg_catalog.timestamptz;
+  unit pg_catalog.text;
 BEGIN
   IF tbl IS NULL OR ahead IS NULL THEN
     RAISE EXCEPTION 'arguments of chronicle.add_partitions() must not be null' USING ERRCODE = '22004';
@@ -225,15 +225,15 @@ BEGIN
     RAISE EXCEPTION '"%" is not a partitioned chronicle event table', tbl USING ERRCODE = '42809',
       HINT = 'Create one with chronicle.create_event_table(name, partition_by => ''month'').';
   END IF;
-  SELECT b[1]::timestamptz, b[2]::timestamptz INTO lo, hi
+  SELECT b[1]::pg_catalog.timestamptz, b[2]::pg_catalog.timestamptz INTO lo, hi
     FROM pg_catalog.pg_inherits AS i
     JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
     CROSS JOIN LATERAL pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
                                                'FROM \(''([^'']*)''\) TO \(''([^'']*)''\)') AS b
    WHERE i.inhparent OPERATOR(pg_catalog.=) tbl AND b IS NOT NULL
-   ORDER BY b[2]::timestamptz DESC LIMIT 1;
+   ORDER BY b[2]::pg_catalog.timestamptz DESC LIMIT 1;
   SELECT u INTO unit FROM pg_catalog.unnest(ARRAY['day', 'week', 'month', 'year']) AS u
-   WHERE (lo AT TIME ZONE 'UTC' OPERATOR(pg_catalog.+) pg_catalog.concat('1 ', u)::interval) AT TIME ZONE 'UTC'
+   WHERE (lo AT TIME ZONE 'UTC' OPERATOR(pg_catalog.+) pg_catalog.concat('1 ', u)::pg_catalog.interval) AT TIME ZONE 'UTC'
          OPERATOR(pg_catalog.=) hi
    LIMIT 1;
   IF unit IS NULL THEN
@@ -254,11 +254,11 @@ CREATE FUNCTION chronicle.create_event_table(tbl text, partition_by text DEFAULT
   LANGUAGE plpgsql VOLATILE
 AS $fn$
 DECLARE
-  parts text[];
-  nsp text;
-  rel text;
-  qualified text;
-  seq text;
+  parts pg_catalog.text[];
+  nsp pg_catalog.text;
+  rel pg_catalog.text;
+  qualified pg_catalog.text;
+  seq pg_catalog.text;
   n integer := 0;
   partitioned boolean := partition_by IS NOT NULL;
 BEGIN
@@ -295,15 +295,15 @@ BEGIN
   -- a per-stream lock (doc/design.md).
   EXECUTE pg_catalog.format($ddl$
     CREATE TABLE %s (
-      position    bigint      NOT NULL,
-      stream      text        NOT NULL,
-      version     integer     NOT NULL,
-      type        text        NOT NULL,
-      payload     jsonb,
-      meta        jsonb,
-      valid_from  timestamptz NOT NULL,
-      valid_to    timestamptz NOT NULL DEFAULT 'infinity',
-      recorded_at timestamptz NOT NULL %s,
+      position    bigint                 NOT NULL,
+      stream      pg_catalog.text        NOT NULL,
+      version     integer                NOT NULL,
+      type        pg_catalog.text        NOT NULL,
+      payload     pg_catalog.jsonb,
+      meta        pg_catalog.jsonb,
+      valid_from  pg_catalog.timestamptz NOT NULL,
+      valid_to    pg_catalog.timestamptz NOT NULL DEFAULT 'infinity',
+      recorded_at pg_catalog.timestamptz NOT NULL %s,
       supersedes  bigint,
       PRIMARY KEY (position%s),
       UNIQUE (stream, version%s),
@@ -335,10 +335,10 @@ BEGIN
   EXECUTE pg_catalog.format(
     'CREATE TRIGGER zz_chronicle_stamp BEFORE INSERT ON %s
        FOR EACH ROW EXECUTE FUNCTION chronicle.event_stamp()', qualified);
-  PERFORM chronicle._protect(qualified::regclass);
+  PERFORM chronicle._protect(qualified::pg_catalog.regclass);
   IF partitioned THEN
-    PERFORM chronicle._add_partitions(qualified::regclass, partition_by,
-      pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.concat('3 ', partition_by)::interval);
+    PERFORM chronicle._add_partitions(qualified::pg_catalog.regclass, partition_by,
+      pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.concat('3 ', partition_by)::pg_catalog.interval);
     seq := pg_catalog.concat(pg_catalog.left(rel, 50), '_default');
     n := 0;
     WHILE pg_catalog.to_regclass(pg_catalog.format('%I.%I', nsp, seq)) IS NOT NULL LOOP
@@ -346,12 +346,172 @@ BEGIN
       seq := pg_catalog.concat(pg_catalog.left(rel, 50), '_default', n);
     END LOOP;
     EXECUTE pg_catalog.format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', nsp, seq, qualified);
-    PERFORM chronicle._protect(pg_catalog.format('%I.%I', nsp, seq)::regclass);
+    PERFORM chronicle._protect(pg_catalog.format('%I.%I', nsp, seq)::pg_catalog.regclass);
   END IF;
   EXECUTE pg_catalog.format('COMMENT ON TABLE %s IS %L', qualified,
     'chronicle event table: append-only, bitemporal');
-  RETURN qualified::regclass;
+  RETURN qualified::pg_catalog.regclass;
 END
 $fn$;
 COMMENT ON FUNCTION chronicle.create_event_table(text, text) IS
   'Creates an append-only bitemporal event table, optionally partitioned by recorded_at (day, week, month or year)';
+
+-- The 0.1 PL/pgSQL functions again, with every type in their bodies
+-- schema-qualified (SPEC §7): PL/pgSQL resolves the types of its variables
+-- and casts, and EXECUTE the column and row types of the SQL it builds, with
+-- the caller's search_path, where a schema ahead of pg_catalog could shadow
+-- text, jsonb, record, … or a table's row type (NULL::<table> now names the
+-- table's schema). Same signatures and behaviour; their comments stay.
+
+CREATE OR REPLACE FUNCTION chronicle._sync(tbl regclass, known_at timestamptz, valid_at timestamptz)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  pk pg_catalog.text[];
+  cols pg_catalog.text[];
+  setcols pg_catalog.text[];  -- what UPDATE may set: not GENERATED ALWAYS identities
+  match pg_catalog.text;
+  rowtype pg_catalog.text;  -- the row type's qualified name
+  n bigint := 0;
+  c bigint;
+BEGIN
+  SELECT pg_catalog.array_agg(pg_catalog.quote_ident(a.attname::pg_catalog.text) ORDER BY k.ord) INTO pk
+    FROM pg_catalog.pg_index i,
+         pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, ord),
+         pg_catalog.pg_attribute a
+   WHERE i.indrelid OPERATOR(pg_catalog.=) tbl AND i.indisprimary
+     AND a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.=) k.attnum;
+  IF pk IS NULL THEN
+    RAISE EXCEPTION 'table % has no primary key', tbl USING ERRCODE = '55000';
+  END IF;
+  SELECT pg_catalog.array_agg(pg_catalog.quote_ident(attname::pg_catalog.text) ORDER BY attnum) INTO cols
+    FROM pg_catalog.pg_attribute
+   WHERE attrelid OPERATOR(pg_catalog.=) tbl AND attnum OPERATOR(pg_catalog.>) 0
+     AND NOT attisdropped AND attgenerated OPERATOR(pg_catalog.=) '';
+  SELECT pg_catalog.array_agg(pg_catalog.quote_ident(attname::pg_catalog.text) ORDER BY attnum) INTO setcols
+    FROM pg_catalog.pg_attribute
+   WHERE attrelid OPERATOR(pg_catalog.=) tbl AND attnum OPERATOR(pg_catalog.>) 0
+     AND NOT attisdropped AND attgenerated OPERATOR(pg_catalog.=) ''
+     AND attidentity OPERATOR(pg_catalog.<>) 'a';
+  SELECT pg_catalog.string_agg(pg_catalog.format('chronicle_t.%s OPERATOR(pg_catalog.=) chronicle_a.%s', p, p), ' AND ')
+    INTO match FROM pg_catalog.unnest(pk) AS p;
+
+  IF pg_catalog.to_regclass('pg_temp.chronicle_sync') IS NOT NULL THEN
+    DROP TABLE pg_temp.chronicle_sync;
+  END IF;
+  SELECT pg_catalog.format('%I.%I', ns.nspname, cl.relname) INTO rowtype
+    FROM pg_catalog.pg_class AS cl
+    JOIN pg_catalog.pg_namespace AS ns ON ns.oid OPERATOR(pg_catalog.=) cl.relnamespace
+   WHERE cl.oid OPERATOR(pg_catalog.=) tbl;
+  EXECUTE pg_catalog.format('CREATE TEMP TABLE chronicle_sync AS SELECT * FROM chronicle.as_of(NULL::%s, $1, $2)', rowtype)
+    USING known_at, valid_at;
+  EXECUTE pg_catalog.format('DELETE FROM %s AS chronicle_t WHERE NOT EXISTS (SELECT FROM pg_temp.chronicle_sync AS chronicle_a WHERE %s)',
+                            tbl, match);
+  GET DIAGNOSTICS c = ROW_COUNT;
+  n := n OPERATOR(pg_catalog.+) c;
+  IF setcols IS NOT NULL THEN
+  EXECUTE pg_catalog.format(
+      'UPDATE %s AS chronicle_t SET (%s) = ROW(%s) FROM pg_temp.chronicle_sync AS chronicle_a WHERE %s AND NOT (chronicle_t::pg_catalog.record OPERATOR(pg_catalog.*=) chronicle_a::pg_catalog.record)',
+      tbl, pg_catalog.array_to_string(setcols, ', '),
+      (SELECT pg_catalog.string_agg('chronicle_a.' OPERATOR(pg_catalog.||) x, ', ') FROM pg_catalog.unnest(setcols) AS x), match);
+    GET DIAGNOSTICS c = ROW_COUNT;
+    n := n OPERATOR(pg_catalog.+) c;
+  END IF;
+  EXECUTE pg_catalog.format(
+    'INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM pg_temp.chronicle_sync AS chronicle_a WHERE NOT EXISTS (SELECT FROM %s AS chronicle_t WHERE %s)',
+    tbl, pg_catalog.array_to_string(cols, ', '), pg_catalog.array_to_string(cols, ', '), tbl, match);
+  GET DIAGNOSTICS c = ROW_COUNT;
+  n := n OPERATOR(pg_catalog.+) c;
+  DROP TABLE pg_temp.chronicle_sync;
+  RETURN n;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION chronicle.restore(tbl regclass, known_at timestamptz, valid_at timestamptz DEFAULT NULL,
+                                             "into" text DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  parts pg_catalog.text[];
+  target pg_catalog.text;
+  cols pg_catalog.text;
+  n bigint;
+  old_meta pg_catalog.text;
+  rowtype pg_catalog.text;  -- the row type's qualified name
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION 'argument "tbl" must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF known_at IS NULL THEN
+    RAISE EXCEPTION 'argument "known_at" must not be null' USING ERRCODE = '22004',
+      HINT = 'Say which past state to restore: known_at => ''2026-03-05''.';
+  END IF;
+  IF "into" IS NULL THEN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger
+                    WHERE tgrelid OPERATOR(pg_catalog.=) tbl
+                      AND tgname OPERATOR(pg_catalog.=) 'zz_chronicle_capture') THEN
+      RAISE EXCEPTION 'cannot restore % in place: it is not tracked', tbl USING ERRCODE = '55000',
+        HINT = 'Restore into a new table with into => ''name'', or track the table first.';
+    END IF;
+    -- The restore is recorded like any change; its meta says what it was.
+    old_meta := pg_catalog.current_setting('chronicle.meta', true);
+    PERFORM pg_catalog.set_config('chronicle.meta',
+      ((CASE WHEN COALESCE(pg_catalog.current_setting('chronicle.meta', true), '') OPERATOR(pg_catalog.=) ''
+             THEN '{}' ELSE pg_catalog.current_setting('chronicle.meta', true) END)::pg_catalog.jsonb
+        OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('restore',
+          pg_catalog.jsonb_build_object('known_at', known_at, 'valid_at', valid_at)))::pg_catalog.text, true);
+    n := chronicle._sync(tbl, known_at, valid_at);
+    PERFORM pg_catalog.set_config('chronicle.meta', COALESCE(old_meta, ''), true);
+    RETURN n;
+  END IF;
+  IF pg_catalog.length("into") OPERATOR(pg_catalog.=) 0 THEN
+    RAISE EXCEPTION 'argument "into" must not be empty' USING ERRCODE = '22023';
+  END IF;
+  parts := pg_catalog.parse_ident("into");
+  IF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 1 THEN
+    target := pg_catalog.format('%I.%I', (pg_catalog.current_schemas(false))[1], parts[1]);
+  ELSIF pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.=) 2 THEN
+    target := pg_catalog.format('%I.%I', parts[1], parts[2]);
+  ELSE
+    RAISE EXCEPTION 'improper table name "%"', "into" USING ERRCODE = '42602';
+  END IF;
+  SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname::pg_catalog.text), ', ' ORDER BY attnum) INTO cols
+    FROM pg_catalog.pg_attribute
+   WHERE attrelid OPERATOR(pg_catalog.=) tbl AND attnum OPERATOR(pg_catalog.>) 0
+     AND NOT attisdropped AND attgenerated OPERATOR(pg_catalog.=) '';
+  EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', target, tbl);
+  SELECT pg_catalog.format('%I.%I', ns.nspname, cl.relname) INTO rowtype
+    FROM pg_catalog.pg_class AS cl
+    JOIN pg_catalog.pg_namespace AS ns ON ns.oid OPERATOR(pg_catalog.=) cl.relnamespace
+   WHERE cl.oid OPERATOR(pg_catalog.=) tbl;
+  EXECUTE pg_catalog.format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM chronicle.as_of(NULL::%s, $1, $2)',
+                            target, cols, cols, rowtype) USING known_at, valid_at;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION chronicle.create_time_travel_view(tbl regclass, view_schema name DEFAULT 'history')
+  RETURNS regclass LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  v pg_catalog.text;
+  rowtype pg_catalog.text;  -- the row type's qualified name
+BEGIN
+  IF tbl IS NULL OR view_schema IS NULL THEN
+    RAISE EXCEPTION 'arguments must not be null' USING ERRCODE = '22004';
+  END IF;
+  v := pg_catalog.format('%I.%I', view_schema,
+         (SELECT relname FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) tbl));
+  SELECT pg_catalog.format('%I.%I', ns.nspname, cl.relname) INTO rowtype
+    FROM pg_catalog.pg_class AS cl
+    JOIN pg_catalog.pg_namespace AS ns ON ns.oid OPERATOR(pg_catalog.=) cl.relnamespace
+   WHERE cl.oid OPERATOR(pg_catalog.=) tbl;
+  EXECUTE pg_catalog.format(
+    'CREATE VIEW %s AS SELECT * FROM chronicle.as_of(NULL::%s, chronicle._setting_ts(''chronicle.known_at''), chronicle._setting_ts(''chronicle.valid_at''))',
+    v, rowtype);
+  EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v,
+    pg_catalog.format('chronicle time-travel view of %s', tbl));
+  RETURN v::pg_catalog.regclass;
+END
+$fn$;
