@@ -824,7 +824,7 @@ extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
   Datum args[1] = {streamd};
   SavedUser s = become(t.evowner);
   int rc = SPI_execute_with_args(
-      psprintf("SELECT e.position, e.type, e.payload::text, e.assigned, e.valid_from, e.valid_to, e.recorded_at, "
+      psprintf("SELECT e.position, e.type, e.payload::pg_catalog.text, e.assigned, e.valid_from, e.valid_to, e.recorded_at, "
                "(SELECT s.recorded_at FROM %s AS s WHERE s.supersedes OPERATOR(pg_catalog.=) e.position), e.meta "
                "FROM %s AS e WHERE e.stream OPERATOR(pg_catalog.=) $1 ORDER BY e.position",
                t.evname, t.evname),

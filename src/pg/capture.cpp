@@ -789,7 +789,7 @@ extern "C" Datum chronicle_track(PG_FUNCTION_ARGS) {
     Datum args[1] = {CStringGetTextDatum(evname)};
     if (SPI_execute_with_args("SELECT chronicle.create_event_table($1)", 1, argtypes, args, nullptr, false, 0) != SPI_OK_SELECT)
       elog(ERROR, "chronicle: creating the event table failed");
-    if (SPI_execute(psprintf("ALTER TABLE %s ADD COLUMN assigned text[]", evname), false, 0) != SPI_OK_UTILITY)
+    if (SPI_execute(psprintf("ALTER TABLE %s ADD COLUMN assigned pg_catalog.text[]", evname), false, 0) != SPI_OK_UTILITY)
       elog(ERROR, "chronicle: creating the event table failed");
     if (SPI_execute(psprintf("COMMENT ON TABLE %s IS %s", evname,
                              quote_literal_cstr(psprintf("chronicle history of %s", qualified))), false, 0) != SPI_OK_UTILITY)

@@ -39,8 +39,10 @@ static void warn_unprotected(Relation rel) {
 void warn_dropped_protection() {
   int rc = SPI_execute(
       "SELECT object_identity FROM pg_catalog.pg_event_trigger_dropped_objects() "
-      "WHERE original AND object_type OPERATOR(pg_catalog.=) 'trigger' AND (object_identity LIKE 'zz\\_chronicle\\_stamp on %' "
-      "OR object_identity LIKE 'chronicle\\_immutable on %' OR object_identity LIKE 'chronicle\\_immutable\\_truncate on %')",
+      "WHERE original AND object_type OPERATOR(pg_catalog.=) 'trigger' "
+      "AND (object_identity OPERATOR(pg_catalog.~~) 'zz\\_chronicle\\_stamp on %' "
+      "OR object_identity OPERATOR(pg_catalog.~~) 'chronicle\\_immutable on %' "
+      "OR object_identity OPERATOR(pg_catalog.~~) 'chronicle\\_immutable\\_truncate on %')",
       true, 0);
   if (rc != SPI_OK_SELECT) elog(ERROR, "chronicle: reading the dropped objects failed: %s", SPI_result_code_string(rc));
   for (uint64 i = 0; i < SPI_processed; i++)
