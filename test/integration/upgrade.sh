@@ -27,7 +27,7 @@ source "$ROOT/test/integration/common.bash"
 need_root
 export PGPORT_START=${PGPORT_START:-57000}
 export PGTZ=UTC PGDATESTYLE=ISO PGOPTIONS="-c client_min_messages=warning"
-DIR=${CHRONICLE_IT_DIR:-/tmp/chronicle-h3-upgrade}
+DIR=${CHRONICLE_IT_DIR:-${CHRONICLE_TEST_DIR:-/tmp/chronicle-test}-it-upgrade}
 WORK=$DIR/work
 FROM=${CHRONICLE_UPGRADE_FROM:-}
 SYSBIN=$PGBIN
