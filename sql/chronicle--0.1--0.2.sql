@@ -120,6 +120,18 @@ COMMENT ON FUNCTION chronicle.on_ddl() IS
 CREATE FUNCTION chronicle._provisional_stamp() RETURNS timestamptz
   LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'chronicle_provisional_stamp';
 
+-- _require_table raises 42P01 for a regclass that names no relation (the
+-- oid of a dropped table), as the C functions do.
+CREATE FUNCTION chronicle._require_table(tbl regclass) RETURNS void
+  LANGUAGE plpgsql STABLE STRICT
+AS $fn$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl) THEN
+    RAISE EXCEPTION 'relation with OID % does not exist', tbl::pg_catalog.oid USING ERRCODE = '42P01';
+  END IF;
+END
+$fn$;
+
 -- _protect puts the immutability triggers on an event table or partition
 -- (statement triggers are not inherited by partitions).
 CREATE FUNCTION chronicle._protect(tbl regclass) RETURNS void
@@ -218,6 +230,7 @@ BEGIN
   IF tbl IS NULL OR ahead IS NULL THEN
     RAISE EXCEPTION 'arguments of chronicle.add_partitions() must not be null' USING ERRCODE = '22004';
   END IF;
+  PERFORM chronicle._require_table(tbl);
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
                   WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl AND t.tgname OPERATOR(pg_catalog.=) 'zz_chronicle_stamp')
      OR (SELECT c.relkind FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
@@ -446,6 +459,7 @@ BEGIN
     RAISE EXCEPTION 'argument "known_at" must not be null' USING ERRCODE = '22004',
       HINT = 'Say which past state to restore: known_at => ''2026-03-05''.';
   END IF;
+  PERFORM chronicle._require_table(tbl);
   IF "into" IS NULL THEN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger
                     WHERE tgrelid OPERATOR(pg_catalog.=) tbl
@@ -501,6 +515,7 @@ BEGIN
   IF tbl IS NULL OR view_schema IS NULL THEN
     RAISE EXCEPTION 'arguments must not be null' USING ERRCODE = '22004';
   END IF;
+  PERFORM chronicle._require_table(tbl);
   v := pg_catalog.format('%I.%I', view_schema,
          (SELECT relname FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) tbl));
   SELECT pg_catalog.format('%I.%I', ns.nspname, cl.relname) INTO rowtype

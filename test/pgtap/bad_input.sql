@@ -496,7 +496,6 @@ SELECT throws_ok(pg_catalog.format('SELECT chronicle.untrack(%s)', :t_gone),
   '42P01', NULL, 'untrack: a dropped table (42P01)');
 SELECT throws_ok(pg_catalog.format('SELECT chronicle.apply_due(%s)', :t_gone),
   '42P01', NULL, 'apply_due: a dropped table (42P01)');
-SELECT todo('the PL/pgSQL functions do not check that tbl exists: restore says 55000 "cannot restore <oid> in place", restore into fails with a syntax error (42601), create_time_travel_view with 22004 "null values cannot be formatted", add_partitions with 42809 "<oid> is not a partitioned…"', 4);
 SELECT throws_ok(pg_catalog.format('SELECT chronicle.restore(%s, now())', :t_gone),
   '42P01', NULL, 'restore in place: a dropped table (42P01)');
 SELECT throws_ok(pg_catalog.format('SELECT chronicle.restore(%s, now(), NULL, %L)', :t_gone, 'tap_bi_r3'),
