@@ -39,13 +39,13 @@ $(shlib): $(CORE_LIB)
 
 $(CORE_LIB): $(wildcard src/core/*.cpp) $(wildcard src/core/*.hpp) CMakeLists.txt
 	cmake -S . -B $(CORE_BUILD) -DCHRONICLE_UNIT_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(CORE_BUILD) --target chronicle_core
+	+cmake --build $(CORE_BUILD) --target chronicle_core
 
 # The client shares the CMake build directory with the library: built after
 # it (order-only), never configured by two cmake runs at once.
 $(CLI_BIN): $(wildcard src/cli/*.cpp) $(wildcard src/cli/*.hpp) CMakeLists.txt extension.control | $(CORE_LIB)
 	cmake -S . -B $(CORE_BUILD) -DCHRONICLE_UNIT_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(CORE_BUILD) --target chronicle_cli
+	+cmake --build $(CORE_BUILD) --target chronicle_cli
 
 .PHONY: install-cli uninstall-cli
 install: install-cli
