@@ -282,7 +282,9 @@ void ReverseFold::apply(const Change& change) {
         const std::size_t held = members.size();
         for (auto& [name, value] : columns) {
           auto end = members.begin() + static_cast<std::ptrdiff_t>(held);
-          auto in_image = std::find_if(members.begin(), end, [&](const Json::Member& m) { return m.first == name; });
+          // An init-capture: C++17 cannot capture a structured binding (clang refuses it).
+          auto in_image =
+              std::find_if(members.begin(), end, [&name = name](const Json::Member& m) { return m.first == name; });
           if (in_image != end) in_image->second = std::move(value);
           else members.emplace_back(std::move(name), std::move(value));
         }
