@@ -1,8 +1,10 @@
 // fuzz_json.cpp: parse_json on arbitrary bytes. Invalid input must throw
 // core::Error 22P02 and nothing else; a parsed value must survive
 // to_json_text and back (parse(to_text(parse(x))) == parse(x), and the text
-// is stable); max_depth must accept exactly the input's nesting depth; and
-// number equality must see 1, 1.0 and 1e0 as one value.
+// is stable), and so must the input taken as a string or a key; Json::number
+// must accept exactly the bare numbers parse_json reads; max_depth must
+// accept exactly the input's nesting depth; and number equality must see 1,
+// 1.0 and 1e0 as one value.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -69,11 +71,39 @@ void check_numbers(const Json& value) {
   }
 }
 
+// check_string checks that any bytes survive as a string and as a key.
+void check_string(std::string_view text) {
+  Json s = Json::string(std::string(text));
+  Json o = Json::object({{std::string(text), s}});
+  for (const Json& v : {s, o}) {
+    std::string written = to_json_text(v);
+    std::optional<Json> back = try_parse(written);
+    FUZZ_CHECK(back && *back == v, "a string did not survive to_json_text: " + written);
+  }
+}
+
+// check_number checks that Json::number accepts exactly the texts that
+// parse_json reads as a number with no whitespace around.
+void check_number(std::string_view text, const std::optional<Json>& parsed) {
+  bool accepted = true;
+  try {
+    Json::number(std::string(text));
+  } catch (const chronicle::core::Error& e) {
+    FUZZ_CHECK(e.sqlstate() == "22P02", "Json::number threw " + e.sqlstate());
+    accepted = false;
+  }
+  bool bare = !text.empty() && text.find_first_of(" \t\r\n") == std::string_view::npos;
+  bool want = parsed && parsed->kind() == Json::Kind::Number && bare;
+  FUZZ_CHECK(accepted == want, "Json::number and parse_json disagree on " + std::string(text));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  check_string(text);
   std::optional<Json> value = try_parse(text);
+  check_number(text, value);
   if (!value) return 0;
 
   FUZZ_CHECK(*value == *value, "a value differs from itself: " + to_json_text(*value));

@@ -4,8 +4,9 @@
 //     u KEY a,b {image}      update of columns a and b ("-": none)
 //     d KEY                  delete        t               truncate
 //     r OLD NEW [OLD NEW…]   schema change renaming columns
-// Lines that do not decode are skipped; a non-object image must make
-// RowFold throw Error 22023. Checked: RowFold against a plain map model of
+// Each line is also an event type for parse_change_op. Lines that do not
+// decode are skipped; a non-object image must make RowFold throw Error
+// 22023. Checked: RowFold against a plain map model of
 // the header's rules (values and member order); ReverseFold fed the changes
 // newest first (schema changes left out, as its header requires) against
 // RowFold fed them forward, both by a caller that passes every image (same
@@ -138,6 +139,15 @@ std::optional<Change> decode_change(std::string_view line) {
   return c;
 }
 
+// check_change_op checks parse_change_op on a line taken as an event type.
+void check_change_op(std::string_view type) {
+  static const char* names[] = {"snapshot", "insert", "update", "delete", "truncate", "schema"};
+  std::optional<ChangeOp> want;
+  for (int k = 0; k < 6; ++k)
+    if (type == names[k]) want = static_cast<ChangeOp>(k);
+  FUZZ_CHECK(core::parse_change_op(type) == want, "parse_change_op(\"" + std::string(type) + "\")");
+}
+
 // text_of renders rows (key and exact member order) for comparison.
 std::string text_of(const std::vector<std::pair<std::string, Json>>& rows) {
   std::string out;
@@ -178,9 +188,11 @@ std::string describe(const std::vector<Change>& changes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<Change> changes;
-  for (std::string_view line : fuzz::lines(std::string_view(reinterpret_cast<const char*>(data), size)))
+  for (std::string_view line : fuzz::lines(std::string_view(reinterpret_cast<const char*>(data), size))) {
+    check_change_op(line);
     if (changes.size() < 64)
       if (auto c = decode_change(line)) changes.push_back(std::move(*c));
+  }
 
   // RowFold against the model, schema changes included.
   RowFold fold;
