@@ -130,7 +130,10 @@ class Reference {
     unsigned v = 0;
     for (int k = 0; k < 4; ++k) {
       char c = s_[i_++];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
       if (d < 0) return std::nullopt;
       v = v * 16 + static_cast<unsigned>(d);
     }
@@ -141,7 +144,8 @@ class Reference {
     int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     static const unsigned char lead[] = {0, 0x00, 0xC0, 0xE0, 0xF0};
     std::string bytes(static_cast<std::size_t>(n), '\0');
-    for (int k = n - 1; k > 0; --k, cp >>= 6) bytes[static_cast<std::size_t>(k)] = static_cast<char>(0x80 | (cp & 0x3F));
+    for (int k = n - 1; k > 0; --k, cp >>= 6)
+      bytes[static_cast<std::size_t>(k)] = static_cast<char>(0x80 | (cp & 0x3F));
     bytes[0] = static_cast<char>(lead[n] | cp);
     out += bytes;
   }
@@ -193,8 +197,10 @@ int nesting(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -340,7 +346,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const chronicle::core::Error& e) {
       refused = e.sqlstate() == "22P02";
     }
-    FUZZ_CHECK(refused, "max_depth " + std::to_string(depth - 1) + " accepted a text nested " + std::to_string(depth) + " deep");
+    FUZZ_CHECK(refused,
+               "max_depth " + std::to_string(depth - 1) + " accepted a text nested " + std::to_string(depth) + " deep");
   }
 
   check_numbers(*value);

@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::string> b(parts.begin() + static_cast<std::ptrdiff_t>(half),
                                parts.begin() + static_cast<std::ptrdiff_t>(2 * half));
     std::string ea = round_trip(a), eb = round_trip(b);
-    FUZZ_CHECK((ea == eb) == (a == b), "encode_key(" + joined(a) + ") and encode_key(" + joined(b) + ") are both " + ea);
+    FUZZ_CHECK((ea == eb) == (a == b),
+               "encode_key(" + joined(a) + ") and encode_key(" + joined(b) + ") are both " + ea);
   }
   // Every prefix of the parts, so that short lists are tried often.
   for (std::size_t n = 1; n < parts.size() && n <= 4; ++n)
@@ -79,7 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(n > 1 && e.sqlstate() == "22P02", "decode_key threw " + e.sqlstate() + ": " + e.what());
       continue;
     }
-    FUZZ_CHECK(decoded.size() == n, "decode_key gave " + std::to_string(decoded.size()) + " parts for " + std::to_string(n));
+    FUZZ_CHECK(decoded.size() == n,
+               "decode_key gave " + std::to_string(decoded.size()) + " parts for " + std::to_string(n));
     round_trip(decoded);
   }
 

@@ -43,7 +43,8 @@ Json reference_patch(const Json& target, const Json& patch) {
 // same fails unless a and b are equal, member order included.
 void same(const Json& a, const Json& b, const std::string& what) {
   FUZZ_CHECK(a == b, what + ": " + to_json_text(a) + " vs " + to_json_text(b));
-  FUZZ_CHECK(to_json_text(a) == to_json_text(b), what + " (member order): " + to_json_text(a) + " vs " + to_json_text(b));
+  FUZZ_CHECK(to_json_text(a) == to_json_text(b),
+             what + " (member order): " + to_json_text(a) + " vs " + to_json_text(b));
 }
 
 }  // namespace

@@ -151,8 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Period got = core::intersect(a, b);
       Period want{std::max(a.from, b.from), std::min(a.to, b.to)};
       auto what = [&] { return "intersect(" + show(a) + ", " + show(b) + ") = " + show(got); };
-      if (want.empty()) FUZZ_CHECK(got.empty(), what() + ", not empty");
-      else FUZZ_CHECK(got == want, what() + ", expected " + show(want));
+      if (want.empty())
+        FUZZ_CHECK(got.empty(), what() + ", not empty");
+      else
+        FUZZ_CHECK(got == want, what() + ", expected " + show(want));
       FUZZ_CHECK(core::intersect(b, a).empty() == got.empty(), what() + " is not symmetric");
       for (Micros t : points)
         FUZZ_CHECK(got.contains(t) == (a.contains(t) && b.contains(t)), what() + " at " + show(t));

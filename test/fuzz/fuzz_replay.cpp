@@ -8,7 +8,8 @@
 // against a naive reading of their header comments: which events are
 // visible, the root of each correction chain, the sort order, and the
 // earliest known superseding recorded_at; replay_order at a valid time must
-// be the unrestricted order filtered. Cyclic chains (corrupt input) need not
+// be the unrestricted order filtered; over committed events, visibility at
+// known_at T must be recorded_at <= T < superseded_at. Cyclic chains (corrupt input) need not
 // order any particular way but must not crash or hang.
 #include <algorithm>
 #include <cstddef>
@@ -99,7 +100,10 @@ std::string describe(const Input& in) {
   for (const EventRef& e : in.events)
     out += std::to_string(e.position) + " " + (e.supersedes ? std::to_string(*e.supersedes) : ".") + " " +
            fuzz::show(e.recorded_at) + " " + fuzz::show(e.valid.from) + " " + fuzz::show(e.valid.to) + " " +
-           (e.kind == EventKind::Retraction ? "r" : e.kind == EventKind::Marker ? "m" : "-") + (e.own ? "o" : "") + "\n";
+           (e.kind == EventKind::Retraction ? "r"
+            : e.kind == EventKind::Marker   ? "m"
+                                            : "-") +
+           (e.own ? "o" : "") + "\n";
   return out;
 }
 
@@ -131,8 +135,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::int64_t> roots(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     auto r = naive_root(events, i);
-    if (r) roots[i] = *r;
-    else acyclic = false;
+    if (r)
+      roots[i] = *r;
+    else
+      acyclic = false;
   }
   std::vector<std::size_t> want;
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -155,8 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     });
     FUZZ_CHECK(got == want, "replay_order is out of order\n" + describe(in));
     for (const ReplayItem& item : all)
-      FUZZ_CHECK(item.replay_position == roots[item.index], "wrong replay_position for event " +
-                                                                std::to_string(item.index) + "\n" + describe(in));
+      FUZZ_CHECK(item.replay_position == roots[item.index],
+                 "wrong replay_position for event " + std::to_string(item.index) + "\n" + describe(in));
   }
 
   // At a valid time: the same order, filtered.
@@ -165,5 +171,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!in.valid_at || events[item.index].valid.contains(*in.valid_at)) filtered.push_back(item.index);
   for (const ReplayItem& item : at) got_at.push_back(item.index);
   FUZZ_CHECK(got_at == filtered, "replay_order at a valid time is not the filtered order\n" + describe(in));
+
+  // Transaction-time ranges: knowing everything committed, superseded_at
+  // tells which committed events are visible at any known_at T: those
+  // recorded by T and superseded after T (kInfinity: never). A stamp is
+  // never infinite (next_stamp), so infinite recorded_at skips this check.
+  const Micros T = h.known_at;
+  bool finite =
+      std::none_of(events.begin(), events.end(), [](const EventRef& e) { return e.recorded_at == kInfinity; });
+  std::vector<Micros> ends = core::superseded_at(events, Horizon{kInfinity, false});
+  std::vector<bool> shown(events.size(), false);
+  for (const ReplayItem& item : core::replay_order(events, Horizon{T, false})) shown[item.index] = true;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const EventRef& e = events[i];
+    bool want_shown =
+        !e.own && e.kind == EventKind::Ordinary && e.recorded_at <= T && (ends[i] == kInfinity || ends[i] > T);
+    FUZZ_CHECK(!finite || shown[i] == want_shown, "event " + std::to_string(i) + " at known_at " + fuzz::show(T) +
+                                                      " disagrees with its range [recorded_at, superseded_at)\n" +
+                                                      describe(in));
+  }
+  std::vector<Micros> widest = core::superseded_at(events, Horizon{kInfinity, true});
+  for (std::size_t i = 0; i < events.size(); ++i)
+    FUZZ_CHECK(widest[i] <= sup[i] && widest[i] <= ends[i], "superseded_at grew with a wider horizon\n" + describe(in));
   return 0;
 }

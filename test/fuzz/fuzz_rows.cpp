@@ -65,8 +65,10 @@ struct Model {
           const Json* value = c.image.find(column);
           if (!value) continue;  // dropped since: left as it is
           std::size_t at = find_member(found->second, column);
-          if (at < found->second.size()) found->second[at].second = *value;
-          else found->second.emplace_back(column, *value);
+          if (at < found->second.size())
+            found->second[at].second = *value;
+          else
+            found->second.emplace_back(column, *value);
         }
         return;
       }
@@ -97,16 +99,30 @@ std::optional<Change> decode_change(std::string_view line) {
   Change c;
   std::size_t image_at = 0;
   switch (tok[0][0]) {
-    case 'i': c.op = ChangeOp::Insert; image_at = 2; break;
-    case 's': c.op = ChangeOp::Snapshot; image_at = 2; break;
-    case 'u': c.op = ChangeOp::Update; image_at = 3; break;
-    case 'd': c.op = ChangeOp::Delete; break;
-    case 't': c.op = ChangeOp::Truncate; return c;
+    case 'i':
+      c.op = ChangeOp::Insert;
+      image_at = 2;
+      break;
+    case 's':
+      c.op = ChangeOp::Snapshot;
+      image_at = 2;
+      break;
+    case 'u':
+      c.op = ChangeOp::Update;
+      image_at = 3;
+      break;
+    case 'd':
+      c.op = ChangeOp::Delete;
+      break;
+    case 't':
+      c.op = ChangeOp::Truncate;
+      return c;
     case 'r':
       c.op = ChangeOp::Schema;
       for (std::size_t k = 1; k + 1 < tok.size(); k += 2) c.renames.emplace_back(tok[k], tok[k + 1]);
       return c;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
   if (tok.size() < 2) return std::nullopt;
   c.key = std::string(tok[1]);
@@ -163,7 +179,8 @@ std::vector<std::pair<std::string, Json>> rows_of(const RowFold& fold) {
 }
 
 // equal_rows compares rows by key and value, member order ignored.
-bool equal_rows(const std::vector<std::pair<std::string, Json>>& a, const std::vector<std::pair<std::string, Json>>& b) {
+bool equal_rows(const std::vector<std::pair<std::string, Json>>& a,
+                const std::vector<std::pair<std::string, Json>>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
     if (a[i].first != b[i].first || a[i].second != b[i].second) return false;
@@ -207,7 +224,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(text_of(got) == text_of(want),
              "RowFold:\n" + text_of(got) + "model:\n" + text_of(want) + describe(changes));
   FUZZ_CHECK(fold.size() == want.size(), "RowFold::size disagrees with rows()");
-  for (const auto& [key, row] : want) FUZZ_CHECK(fold.find(key) && *fold.find(key) == row, "RowFold::find(" + key + ")");
+  for (const auto& [key, row] : want)
+    FUZZ_CHECK(fold.find(key) && *fold.find(key) == row, "RowFold::find(" + key + ")");
 
   // ReverseFold against RowFold, without schema changes.
   std::vector<Change> plain;

@@ -87,8 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(!covering, "a period covers " + fuzz::show(t) + " where no event applies\n" + what());
     } else {
       FUZZ_CHECK(covering, "no period covers " + fuzz::show(t) + "\n" + what());
-      FUZZ_CHECK(covering->value == *want, "wrong value at " + fuzz::show(t) + ": expected " +
-                                               core::to_json_text(*want) + "\n" + what());
+      FUZZ_CHECK(covering->value == *want,
+                 "wrong value at " + fuzz::show(t) + ": expected " + core::to_json_text(*want) + "\n" + what());
     }
   }
 

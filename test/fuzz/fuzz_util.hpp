@@ -27,8 +27,8 @@ using core::Micros;
 }
 
 // FUZZ_CHECK aborts with the failed condition and a detail when cond is false.
-#define FUZZ_CHECK(cond, detail)                                           \
-  do {                                                                     \
+#define FUZZ_CHECK(cond, detail)                                               \
+  do {                                                                         \
     if (!(cond)) ::chronicle::fuzz::fail(__FILE__, __LINE__, #cond, (detail)); \
   } while (0)
 
@@ -81,8 +81,10 @@ inline std::optional<std::int64_t> to_int(std::string_view tok) {
   bool big = false;
   for (char c : tok) {
     if (c < '0' || c > '9') return std::nullopt;
-    if (v > (std::numeric_limits<std::uint64_t>::max() - 9) / 10) big = true;
-    else v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > (std::numeric_limits<std::uint64_t>::max() - 9) / 10)
+      big = true;
+    else
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
   }
   constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   if (negative) {

@@ -75,10 +75,14 @@ run_target() {
   runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\1/p' "$log" | tail -1)
   secs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\2/p' "$log" | tail -1)
   if [ "$rc" = 0 ] && [ -n "$runs" ]; then
-    echo "ok - $name: $runs runs in ${secs}s ($((runs / (secs > 0 ? secs : 1))) exec/s), corpus $(ls "$corpus" | wc -l) files"
+    echo "ok - $name: $runs runs in ${secs}s ($((runs / (secs > 0 ? secs : 1))) exec/s)," \
+      "corpus $(ls "$corpus" | wc -l) files"
   else
     echo "not ok - $name: exit $rc, log $log"
-    grep -E 'property violated|ERROR: (AddressSanitizer|libFuzzer)|runtime error|SUMMARY|Test unit written' -A2 "$log" | head -20 | sed 's/^/#   /'
+    # The violated property with its decoded input, or the sanitizer's report.
+    awk '/property violated/ { p = 1 } p && (/^$/ || /^==[0-9]+==/) { p = 0 }
+         p || /ERROR: AddressSanitizer|runtime error:|^SUMMARY:|Test unit written|libFuzzer: (timeout|out-of-memory)/' \
+      "$log" | head -30 | sed 's/^/#   /'
     local crash
     crash=$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$log" | tail -1)
     if [ -n "$crash" ] && [ "${FUZZ_MINIMIZE:-0}" = 1 ]; then
