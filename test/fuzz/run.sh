@@ -6,12 +6,13 @@
 #
 #   test/fuzz/run.sh                    every target, 60 s each
 #   FUZZ_SECONDS=600 test/fuzz/run.sh json merge_patch
-#   FUZZ_MERGE=1 test/fuzz/run.sh       also fold new inputs into the corpus (-merge=1)
+#   FUZZ_MERGE=1 test/fuzz/run.sh       then add inputs reaching new coverage to the corpus
 #
 # Findings (the crashing input, minimized when FUZZ_MINIMIZE=1) go to
 # $FUZZ_OUT/findings (default build/fuzz/findings); the log of each run is
 # $FUZZ_OUT/<name>.log. Inputs found during a run go to $FUZZ_OUT/corpus/<name>
-# and reach the repository's corpus only with FUZZ_MERGE=1.
+# (emptied when the next run starts) and reach the repository's corpus only
+# with FUZZ_MERGE=1.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -66,6 +67,7 @@ build_target() {
 # run_target NAME fuzzes one target; returns non-zero on a finding.
 run_target() {
   local name=$1 bin="$OUT/fuzz_$1" log="$OUT/$1.log" corpus="$HERE/corpus/$1" scratch="$OUT/corpus/$1"
+  rm -rf "$scratch"
   mkdir -p "$scratch" "$corpus" "$OUT/findings"
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$bin" "$scratch" "$corpus" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -timeout=20 -rss_limit_mb=2048 \
@@ -92,10 +94,10 @@ run_target() {
     return 1
   fi
   if [ "${FUZZ_MERGE:-0}" = 1 ]; then
-    local merged="$OUT/merged/$name"
-    rm -rf "$merged" && mkdir -p "$merged"
-    "$bin" -merge=1 -max_len=4096 "$merged" "$corpus" "$scratch" >"$log.merge" 2>&1 || return 1
-    rm -f "$corpus"/* && cp "$merged"/* "$corpus"/
+    # -merge=1 keeps every file already in the corpus (the hand-written
+    # seeds among them) and adds the inputs found that reach new edges
+    # (-use_counters=0: hit counts would keep several times more files).
+    "$bin" -merge=1 -use_counters=0 -max_len=4096 "$corpus" "$scratch" >"$log.merge" 2>&1 || return 1
     echo "#   $name: corpus merged to $(ls "$corpus" | wc -l) files"
   fi
 }
