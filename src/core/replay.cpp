@@ -126,13 +126,25 @@ std::vector<TimelinePeriod> timeline(const std::vector<Period>& valid, const std
                     " payloads were given.");
   std::vector<Micros> bounds = boundaries(valid);
   std::vector<TimelinePeriod> out;
+  // The previous interval's events and fold: when this interval's events
+  // extend them (the common case of events valid from their time on), the
+  // fold continues from it instead of starting over (a left fold).
+  std::vector<std::size_t> prev, cur;
+  std::optional<Json> prev_value;
   std::vector<Json> applying;
   for (std::size_t b = 0; b + 1 < bounds.size(); ++b) {
     Period interval{bounds[b], bounds[b + 1]};
-    applying.clear();
+    cur.clear();
     for (std::size_t i = 0; i < valid.size(); ++i)
-      if (valid[i].contains(interval.from)) applying.push_back(payloads[i]);
+      if (valid[i].contains(interval.from)) cur.push_back(i);
+    applying.clear();
+    bool extends = prev_value && !prev.empty() && prev.size() <= cur.size() &&
+                   std::equal(prev.begin(), prev.end(), cur.begin());
+    if (extends) applying.push_back(*prev_value);
+    for (std::size_t k = extends ? prev.size() : 0; k < cur.size(); ++k) applying.push_back(payloads[cur[k]]);
     std::optional<Json> value = fold_merge_patch(applying);
+    prev.swap(cur);
+    prev_value = value;
     if (!value) continue;
     if (!out.empty() && out.back().period.to == interval.from && out.back().value == *value)
       out.back().period.to = interval.to;
