@@ -295,6 +295,17 @@ check "subscriber: accounts = as_of(NULL::accounts) now" t \
   "$(sub -c "SELECT NOT EXISTS (SELECT * FROM accounts EXCEPT ALL SELECT * FROM chronicle.as_of(NULL::accounts))
                 AND NOT EXISTS (SELECT * FROM chronicle.as_of(NULL::accounts) EXCEPT ALL SELECT * FROM accounts)")"
 
+# An erasure (GDPR) on the publisher reaches the subscriber: its UPDATE of
+# the stream's payloads and its $erase marker are applied there (the apply
+# worker runs as a replica, so the subscriber's immutability trigger, an
+# ordinary one, does not fire).
+pub -c "SELECT chronicle.erase('ledger', 'acc-5')" >/dev/null
+if caught_up; then ok "subscriber caught up after an erasure"; else not_ok "subscriber caught up after an erasure"; fi
+check "subscriber: the erased stream has no payload left and one \$erase marker" "0|1" \
+  "$(sub -c "SELECT count(*) FILTER (WHERE payload IS NOT NULL), count(*) FILTER (WHERE type = '\$erase') FROM ledger WHERE stream = 'acc-5'")"
+check "subscriber: state() of the erased stream answers as on the publisher" "$(pub -c "SELECT chronicle.state('ledger', 'acc-5')")" \
+  "$(sub -c "SELECT chronicle.state('ledger', 'acc-5')")"
+
 # restore() into a new table works on the subscriber (a table of its own).
 MID=$(sed -n "$(($(wc -l <"$WORK/known_at") / 2))p" "$WORK/known_at")
 restored() { "$1" -c "SELECT chronicle.restore('accounts', known_at => '$MID', valid_at => '2026-03-15', \"into\" => 'accounts_then')" >/dev/null &&
