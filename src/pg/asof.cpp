@@ -841,6 +841,7 @@ extern "C" Datum chronicle_row_history(PG_FUNCTION_ARGS) {
   MemoryContext spi = MemoryContextSwitchTo(outer);
   typed_init(&typed, t.rowtype);
   for (uint64 i = 0; i < SPI_processed; i++) {
+    CHECK_FOR_INTERRUPTS();  // no C++ object lives here: the guards are below
     HeapTuple tup = SPI_tuptable->vals[i];
     TupleDesc td = SPI_tuptable->tupdesc;
     bool isnull;

@@ -232,6 +232,7 @@ extern "C" Datum chronicle_state(PG_FUNCTION_ARGS) {
   char** texts = static_cast<char**>(palloc_extended(sizeof(char*) * (count + 1), MCXT_ALLOC_HUGE));
   uint64 ntexts = 0;
   for (uint64 k = 0; k < count; k++) {
+    CHECK_FOR_INTERRUPTS();
     char* t = payload_text(l, order[k]);  // erased payloads are tombstones
     if (t != nullptr) texts[ntexts++] = t;
   }
@@ -302,6 +303,7 @@ extern "C" Datum chronicle_timeline(PG_FUNCTION_ARGS) {
   TimestampTz* to = static_cast<TimestampTz*>(palloc_extended(sizeof(TimestampTz) * (count + 1), MCXT_ALLOC_HUGE));
   uint64 n = 0;
   for (uint64 k = 0; k < count; k++) {
+    CHECK_FOR_INTERRUPTS();
     char* t = payload_text(l, order[k]);
     if (t == nullptr) continue;
     texts[n] = t;
