@@ -76,6 +76,7 @@ static Loaded load_rows(Oid relid, PlanKind kind, Datum stream, TimestampTz know
   l.desc = SPI_tuptable->tupdesc;
   l.rows = static_cast<Row*>(palloc_extended(sizeof(Row) * (l.n + 1), MCXT_ALLOC_HUGE));
   for (uint64 i = 0; i < l.n; i++) {
+    CHECK_FOR_INTERRUPTS();
     Row& r = l.rows[i];
     bool isnull;
     r.own = TransactionIdIsCurrentTransactionId(DatumGetTransactionId(getdatum(l, i, Q_XMIN, &isnull)));
@@ -266,6 +267,7 @@ extern "C" Datum chronicle_history(PG_FUNCTION_ARGS) {
     for (uint64 i = 0; i < l.n; i++) until[i] = at[i];
   });
   for (uint64 i = 0; i < l.n; i++) {
+    CHECK_FOR_INTERRUPTS();
     Datum values[10];
     bool nulls[10];
     values[0] = getdatum(l, i, Q_POSITION, &nulls[0]);
