@@ -619,7 +619,10 @@ std::optional<Json> fold_merge_patch(const std::vector<Json>& patches) {
   // Patching null equals patching {} for an object and yields the patch
   // itself otherwise, which is what the first patch must do.
   Json acc;
-  for (const Json& patch : patches) acc = merge_patch(acc, patch);
+  for (const Json& patch : patches) {
+    poll_cancel();
+    acc = merge_patch(acc, patch);
+  }
   return acc;
 }
 

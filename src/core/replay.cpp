@@ -37,6 +37,7 @@ std::vector<std::int64_t> replay_positions(const std::vector<EventRef>& events, 
   std::vector<std::optional<std::int64_t>> root(events.size());
   std::vector<std::size_t> path;
   for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i % 4096 == 0) poll_cancel();
     path.clear();
     std::size_t cur = i;
     std::int64_t found_root;
@@ -133,6 +134,7 @@ std::vector<TimelinePeriod> timeline(const std::vector<Period>& valid, const std
   std::optional<Json> prev_value;
   std::vector<Json> applying;
   for (std::size_t b = 0; b + 1 < bounds.size(); ++b) {
+    poll_cancel();
     Period interval{bounds[b], bounds[b + 1]};
     cur.clear();
     for (std::size_t i = 0; i < valid.size(); ++i)

@@ -1,5 +1,6 @@
 // chronicle.cpp: the module's entry point: magic block and _PG_init.
 #include "capture.hpp"
+#include "error.hpp"
 #include "eventtable.hpp"
 #include "guc.hpp"
 #include "plans.hpp"
@@ -14,6 +15,9 @@ void chronicle_init_append();
 
 // _PG_init registers chronicle's callbacks when the library is loaded.
 extern "C" void _PG_init(void) {
+  // Long loops in src/core stop when a cancel or terminate request arrives.
+  chronicle::core::cancel_pending = &QueryCancelPending;
+  chronicle::core::die_pending = &ProcDiePending;
   chronicle::pg::init_plans();
   chronicle::pg::init_eventtable_cache();
   chronicle::pg::init_txtime();

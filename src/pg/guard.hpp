@@ -14,6 +14,7 @@ namespace chronicle::pg {
 // CaughtError is a C++ error copied into palloc'd memory, so that it can be
 // reported after every C++ object of the failed call is gone.
 struct CaughtError {
+  bool cancelled = false;  // core stopped for a pending cancel or terminate
   int sqlerrcode = 0;
   char* message = nullptr;
   char* detail = nullptr;
@@ -30,6 +31,10 @@ inline int sqlstate_code(const std::string& s) {
 inline void copy_error(CaughtError* err, std::exception_ptr ep) noexcept {
   try {
     std::rethrow_exception(ep);
+  } catch (const core::Cancelled& e) {
+    err->cancelled = true;
+    err->sqlerrcode = ERRCODE_QUERY_CANCELED;
+    err->message = pstrdup(e.what());
   } catch (const core::Error& e) {
     err->sqlerrcode = sqlstate_code(e.sqlstate());
     err->message = pstrdup(e.what());
@@ -67,7 +72,11 @@ void guarded(Fn&& fn) {
     failed = true;
     copy_error(&err, std::current_exception());
   }
-  if (failed) raise(err);
+  if (failed) {
+    // A cancel or terminate request: PostgreSQL handles it (and clears it).
+    if (err.cancelled) CHECK_FOR_INTERRUPTS();
+    raise(err);
+  }
 }
 
 }  // namespace chronicle::pg

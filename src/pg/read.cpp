@@ -243,7 +243,10 @@ extern "C" Datum chronicle_state(PG_FUNCTION_ARGS) {
   guarded([&] {
     std::vector<core::Json> patches;
     patches.reserve(ntexts);
-    for (uint64 k = 0; k < ntexts; k++) patches.push_back(core::parse_json(texts[k]));
+    for (uint64 k = 0; k < ntexts; k++) {
+      if (k % 1024 == 0) core::poll_cancel();
+      patches.push_back(core::parse_json(texts[k]));
+    }
     auto result = core::fold_merge_patch(patches);
     if (result) folded = malloc_copy(core::to_json_text(*result));
   });
@@ -324,6 +327,7 @@ extern "C" Datum chronicle_timeline(PG_FUNCTION_ARGS) {
     std::vector<core::Period> periods;
     std::vector<core::Json> payloads;
     for (uint64 k = 0; k < n; k++) {
+      if (k % 1024 == 0) core::poll_cancel();
       periods.push_back(core::Period{from[k], to[k]});
       payloads.push_back(core::parse_json(texts[k]));
     }
