@@ -5,7 +5,7 @@
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 source "$ROOT/test/integration/common.bash"
 
-out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-10} FUZZ_OUT="$ROOT/build/fuzz" bash "$ROOT/test/fuzz/run.sh" 2>&1)
+out=$(FUZZ_SECONDS=${FUZZ_SECONDS:-$([ "${CI:-}" = true ] && echo 5 || echo 10)} FUZZ_OUT="$ROOT/build/fuzz" bash "$ROOT/test/fuzz/run.sh" 2>&1)
 rc=$?
 targets=$(echo "$out" | grep -cE '^(not )?ok - ')
 while IFS= read -r line; do
