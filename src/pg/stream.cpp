@@ -393,34 +393,45 @@ extern "C" Datum chronicle_consume(PG_FUNCTION_ARGS) {
   return (Datum)0;
 }
 
+// OffsetCall is the checked (grp, tbl, position) of commit() and reset().
+struct OffsetCall {
+  Datum grp;
+  Oid ev;
+  int64 position;
+};
+
+// offset_call checks the arguments of commit() and reset().
+static OffsetCall offset_call(FunctionCallInfo fcinfo, const char* hint) {
+  OffsetCall c;
+  c.grp = group_arg(fcinfo);
+  require_arg(fcinfo, 1, "tbl");
+  c.ev = log_of(PG_GETARG_OID(1));
+  c.position = checked_position(fcinfo, 2, c.ev, hint);
+  return c;
+}
+
 // chronicle_commit(grp, tbl, position) stores the group's offset; it only
 // moves forward.
 extern "C" Datum chronicle_commit(PG_FUNCTION_ARGS) {
-  Datum grp = group_arg(fcinfo);
-  require_arg(fcinfo, 1, "tbl");
-  Oid ev = log_of(PG_GETARG_OID(1));
-  int64 position = checked_position(fcinfo, 2, ev, "Commit the position of the last event the consumer processed.");
+  OffsetCall c = offset_call(fcinfo, "Commit the position of the last event the consumer processed.");
   OffsetSession s = offsets_begin();
-  int64 stored = run_offset(Q_ADVANCE, grp, ev, position);
-  int64 current = stored < 0 ? run_offset(Q_CURRENT, grp, ev, 0) : stored;
+  int64 stored = run_offset(Q_ADVANCE, c.grp, c.ev, c.position);
+  int64 current = stored < 0 ? run_offset(Q_CURRENT, c.grp, c.ev, 0) : stored;
   offsets_end(s);
   if (stored < 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("cannot move the offset of consumer group \"%s\" on \"%s\" back from " INT64_FORMAT
                            " to " INT64_FORMAT,
-                           text_to_cstring(DatumGetTextPP(grp)), get_rel_name(ev), current, position),
+                           text_to_cstring(DatumGetTextPP(c.grp)), get_rel_name(c.ev), current, c.position),
                     errhint("To replay from an earlier position, use chronicle.reset().")));
   PG_RETURN_INT64(stored);
 }
 
 // chronicle_reset(grp, tbl, position) sets the group's offset anywhere.
 extern "C" Datum chronicle_reset(PG_FUNCTION_ARGS) {
-  Datum grp = group_arg(fcinfo);
-  require_arg(fcinfo, 1, "tbl");
-  Oid ev = log_of(PG_GETARG_OID(1));
-  int64 position = checked_position(fcinfo, 2, ev, "Reset to a position at or before the newest event (0: replay from the start).");
+  OffsetCall c = offset_call(fcinfo, "Reset to a position at or before the newest event (0: replay from the start).");
   OffsetSession s = offsets_begin();
-  int64 stored = run_offset(Q_SET, grp, ev, position);
+  int64 stored = run_offset(Q_SET, c.grp, c.ev, c.position);
   offsets_end(s);
   PG_RETURN_INT64(stored);
 }
