@@ -242,7 +242,17 @@ static bool insert_direct(Oid relid, const NewEvent& ev, int64* position, int32*
     slot->tts_values[i] = ExecEvalExprSwitchContext(es, GetPerTupleExprContext(estate), &slot->tts_isnull[i]);
   }
   ExecStoreVirtualTuple(slot);
+  // Two first appends to one stream could both read version v and insert
+  // v + 1; the second would then fail on the unique index. The stream's
+  // lock, from the version lookup (in the stamping trigger) until the index
+  // entry exists, makes the second see the first's row and wait for it.
+  // (Later appends of this transaction to the stream use the cached version:
+  // the row already written makes other appenders wait.)
+  text* stream = DatumGetTextPP(ev.stream);
+  bool first = cached_version(relid, VARDATA_ANY(stream), VARSIZE_ANY_EXHDR(stream)) < 0;
+  if (first) lock_stream(relid, ev.stream);
   ExecSimpleRelationInsert(rri, estate, slot);
+  if (first) unlock_stream(relid, ev.stream);
   bool isnull;
   *position = DatumGetInt64(slot_getattr(slot, info->att[C_POSITION], &isnull));
   *version = DatumGetInt32(slot_getattr(slot, info->att[C_VERSION], &isnull));

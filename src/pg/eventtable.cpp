@@ -170,6 +170,7 @@ static int32 lookup_version_in(Relation rel, const EventTableInfo* info, Datum s
   Relation idx = index_open(info->stream_version_idx, AccessShareLock);
   TupleTableSlot* slot = table_slot_create(rel, nullptr);
   int32 version = 0;
+  int rescans = 0;
   for (;;) {
     SnapshotData dirty;
     InitDirtySnapshot(dirty);
@@ -184,7 +185,23 @@ static int32 lookup_version_in(Relation rel, const EventTableInfo* info, Datum s
     index_rescan(scan, &key, 1, nullptr, 0);
     TransactionId wait_for = InvalidTransactionId;
     version = 0;
-    if (index_getnext_slot(scan, BackwardScanDirection, slot)) {
+    // As index_getnext_slot, counting the entries whose row is gone: a
+    // btree scan reads a leaf page's entries at once, so a row renumbered
+    // at commit by a transaction that committed since (its old version
+    // dead, its new one entered after the page was read) would be missed,
+    // and an older version taken for the newest. Such a scan is repeated.
+    bool found = false, skipped = false;
+    for (;;) {
+      if (!scan->xs_heap_continue) {
+        if (index_getnext_tid(scan, BackwardScanDirection) == nullptr) break;
+      }
+      if (index_fetch_heap(scan, slot)) {
+        found = true;
+        break;
+      }
+      if (!scan->xs_heap_continue) skipped = true;
+    }
+    if (found) {
       if (TransactionIdIsValid(dirty.xmin) && !TransactionIdIsCurrentTransactionId(dirty.xmin)) {
         wait_for = dirty.xmin;
       } else {
@@ -194,6 +211,7 @@ static int32 lookup_version_in(Relation rel, const EventTableInfo* info, Datum s
       }
     }
     index_endscan(scan);
+    if (skipped && rescans++ < 1) continue;
     if (!TransactionIdIsValid(wait_for)) break;
     XactLockTableWait(wait_for, rel, &slot->tts_tid, XLTW_InsertIndex);
   }
@@ -220,15 +238,27 @@ List* partitions_newest_first(Oid relid, int* ndefault) {
   return parts;
 }
 
+// stream_lock_tag names the lock of one stream of an event table.
+static void stream_lock_tag(LOCKTAG* tag, Oid relid, Datum stream) {
+  text* s = DatumGetTextPP(stream);
+  uint32 h = hash_bytes(reinterpret_cast<const unsigned char*>(VARDATA_ANY(s)), VARSIZE_ANY_EXHDR(s));
+  SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, relid, h, 0x4353);
+}
+
 // lock_stream serialises the writers of one stream of a partitioned event
 // table until they end: its partitions cannot have a unique index on
 // (stream, version) alone, so versions are handed out under this lock.
 void lock_stream(Oid relid, Datum stream) {
-  text* s = DatumGetTextPP(stream);
-  uint32 h = hash_bytes(reinterpret_cast<const unsigned char*>(VARDATA_ANY(s)), VARSIZE_ANY_EXHDR(s));
   LOCKTAG tag;
-  SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, 0x4353);
+  stream_lock_tag(&tag, relid, stream);
   (void)LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+// unlock_stream releases lock_stream's lock before the transaction ends.
+void unlock_stream(Oid relid, Datum stream) {
+  LOCKTAG tag;
+  stream_lock_tag(&tag, relid, stream);
+  LockRelease(&tag, ExclusiveLock, false);
 }
 
 // lookup_version finds the stream's highest version: in the table's

@@ -53,6 +53,10 @@ int32 lookup_version(Relation rel, const EventTableInfo* info, Datum stream);
 // stream of a partitioned event table (versions, corrections).
 void lock_stream(Oid relid, Datum stream);
 
+// unlock_stream releases lock_stream's lock before the transaction ends
+// (append holds it only from its version lookup to its index entry).
+void unlock_stream(Oid relid, Datum stream);
+
 // partitions_newest_first lists the leaf partitions of a partitioned event
 // table: the default one first (*ndefault is 1, else 0), then the others
 // from the newest range to the oldest.
