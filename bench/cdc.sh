@@ -448,7 +448,7 @@ if [ "$DIAG" = 1 ]; then
   for v in plain chronicle; do
     say "diagnostic: wait events, single-row UPDATE, 2 clients, synchronous_commit on, $v"
     prepare "$v"
-    "${PSQL[@]}" -d postgres -v app=cdcbench -v secs=600 -f "$CDC/sample_waits.sql" >"$DIR/waits.out" 2>&1 &
+    "${PSQL[@]}" -d postgres -v app=cdcbench -v secs=600 -f "$BENCH/sample_waits.sql" >"$DIR/waits.out" 2>&1 &
     SAMPLER_PID=$!
     pgbench_run "$v" update.sql 2 "$TX_ON" "" >/dev/null
     wait "$SAMPLER_PID" || true

@@ -136,26 +136,9 @@ FOLLOWERS+=($!)
 
 # pgbench scripts; clients write disjoint streams and rows (client_id) so
 # that nothing fails on a version conflict or a deadlock.
-cat >"$WORK/append.sql" <<'SQL'
-\set k random(1, 20)
-SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'single', jsonb_build_object('c', :client_id));
-SQL
-cat >"$WORK/multi.sql" <<'SQL'
-\set k random(1, 20)
-BEGIN;
-SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 1));
-SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || (:k + 1), 'multi', jsonb_build_object('n', 2));
-SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 3));
-COMMIT;
-SQL
-cat >"$WORK/partitioned.sql" <<'SQL'
-\set k random(1, 20)
-BEGIN;
-SELECT position FROM chronicle.append('evp', 'p' || :client_id || '-' || :k, 'multi', jsonb_build_object('n', 1));
-SELECT position FROM chronicle.append('ev', 's' || :client_id || '-' || :k, 'with-evp', jsonb_build_object('n', 2));
-SELECT position FROM chronicle.append('evp', 'p' || :client_id || '-' || (:k + 1), 'multi', jsonb_build_object('n', 3));
-COMMIT;
-SQL
+cp "$ROOT/test/integration/writers/append.sql" "$WORK/append.sql"
+cp "$ROOT/test/integration/writers/multi.sql" "$WORK/multi.sql"
+cp "$ROOT/test/integration/writers/partitioned.sql" "$WORK/partitioned.sql"
 cat >"$WORK/partitioned_rollback.sql" <<'SQL'
 \set k random(1, 20)
 BEGIN;
